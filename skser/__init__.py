@@ -1,0 +1,45 @@
+"""skser: scikit-learn compatible speech emotion recognition.
+
+Loaders for the standard corpora, audio feature transformers, Keras models
+wrapped as scikit-learn classifiers and speaker-independent evaluation. Every
+step is an ordinary scikit-learn estimator; see ``docs/`` for the guide.
+"""
+
+from skser._lazy import attach
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    # audio
+    "load_audio": ".audio",
+    "AudioLoader": ".audio",
+    "FixedLength": ".audio",
+    "Segmenter": ".audio",
+    # datasets
+    "Corpus": ".datasets",
+    "combine": ".datasets",
+    "make_synthetic_corpus": ".datasets",
+    "load_ravdess": ".datasets",
+    "load_emodb": ".datasets",
+    "load_emovo": ".datasets",
+    "load_savee": ".datasets",
+    "load_tess": ".datasets",
+    "load_cremad": ".datasets",
+    "fetch_emodb": ".datasets",
+    # features
+    "MelSpectrogramTransformer": ".features",
+    "MFCCTransformer": ".features",
+    "GTCCTransformer": ".features",
+    "EmbeddingTransformer": ".features",
+    "TemporalPooling": ".features",
+    "SpeakerStandardScaler": ".features",
+    # augmentation
+    "SpectrogramAugmenter": ".augment",
+    # evaluation
+    "unweighted_average_recall": ".metrics",
+    "evaluate": ".model_selection",
+    "EvaluationReport": ".model_selection",
+}
+
+__getattr__, __dir__, __all__ = attach(__name__, _EXPORTS)
+__all__ = [*__all__, "__version__"]

@@ -1,0 +1,15 @@
+"""Feature transformers: mel spectrograms, MFCC, GTCC, pretrained embeddings, pooling, normalization."""
+
+from skser._lazy import attach
+
+_EXPORTS = {
+    "MelSpectrogramTransformer": "._mel",
+    "MFCCTransformer": "._mfcc",
+    "GTCCTransformer": "._gtcc",
+    "gammatone_filterbank": "._gtcc",
+    "EmbeddingTransformer": "._embedding",
+    "TemporalPooling": "._pooling",
+    "SpeakerStandardScaler": "._normalization",
+}
+
+__getattr__, __dir__, __all__ = attach(__name__, _EXPORTS)
