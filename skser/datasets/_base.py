@@ -260,5 +260,6 @@ def missing_corpus_error(name: str, path, source: str) -> FileNotFoundError:
     """The error a loader raises when its folder is absent: says where to get the corpus."""
     return FileNotFoundError(
         f"{name} corpus not found at {str(path)!r}. Download it from {source} (it cannot be "
-        f"redistributed by skser), unpack it, and pass the folder to load_{name.lower()}()."
+        f"redistributed by skser), unpack it, and pass the folder to "
+        f"load_{name.lower().replace('-', '')}()."
     )

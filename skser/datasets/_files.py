@@ -68,7 +68,9 @@ def read_corpus_tree(
         The corpus folder given by the user.
     parse : callable
         ``parse(relative_path) -> dict`` of fields (at least ``speaker`` and
-        ``emotion``); raises ``ValueError`` saying what is wrong with the name.
+        ``emotion``; optionally ``_id``, the clip's identity within its speaker
+        when the file stem is not); raises ``ValueError`` saying what is wrong
+        with the name.
     name : str
         Corpus name for messages (``"RAVDESS"``).
     source : str
@@ -111,7 +113,10 @@ def read_corpus_tree(
             raise ValueError(
                 f"{name}: file {str(full)!r} does not follow the {name} naming scheme: {exc}"
             ) from None
-        rows.append({"path": str(full), **fields, "_key": rel.stem.lower()})
+        # Clip identity for the duplicate check: the file stem, unless the
+        # parser says otherwise (SAVEE's two layouts name one clip two ways).
+        key = fields.pop("_id", rel.stem.lower())
+        rows.append({"path": str(full), **fields, "_key": key})
     frame = pd.DataFrame(rows)
     _check_unique(frame, name)
     return frame.drop(columns="_key")
