@@ -406,7 +406,12 @@ class SpectrogramAugmenter(_AugmentSamplerMixin, BaseEstimator):
     def _augment(self, X: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         t_ax, f_ax = self._axes(X.ndim)
         n = X.shape[0]
-        padding = np.all(X == 0, axis=(t_ax, f_ax), keepdims=True)
+        # All-zero (freq, time) slices are padding; the full check only runs if zeros exist.
+        padding = None
+        if not np.all(X):
+            padding = ~np.any(X, axis=(t_ax, f_ax), keepdims=True)
+            if not padding.any():
+                padding = None
         zoom_low, zoom_high = _check_range(self.zoom, "zoom", symmetric_around=1.0)
         out = X
 
@@ -425,19 +430,21 @@ class SpectrogramAugmenter(_AugmentSamplerMixin, BaseEstimator):
         if np.any(f_shift) or f_zoom is not None:
             out = self._warp(out, f_ax, f_shift, f_zoom, None)
 
-        # SpecAugment masks.
+        # SpecAugment masks, written in place through a view with the axis at 1:
+        # boolean indexing of the two leading axes is much faster than a broadcast where().
+        if out is X:
+            out = X.copy()
         for axis, count, width in (
             (t_ax, self.time_masks, self.time_mask_width),
             (f_ax, self.freq_masks, self.freq_mask_width),
         ):
             if count:
                 band = self._draw_masks(X.shape[axis], count, width, n, rng)
-                out = np.where(_along(band, axis, X.ndim), np.float32(self.fill_value), out)
+                np.moveaxis(out, axis, 1)[band] = self.fill_value
 
-        if out is X:
-            out = X.copy()
-        out = np.where(padding, np.float32(0.0), out)
-        return out.astype(np.float32, copy=False)
+        if padding is not None:
+            np.copyto(out, np.float32(0.0), where=padding)
+        return np.ascontiguousarray(out, dtype=np.float32)
 
     @staticmethod
     def _draw_shift(max_shift: float, length: int, n: int, rng) -> np.ndarray:
@@ -462,16 +469,19 @@ class SpectrogramAugmenter(_AugmentSamplerMixin, BaseEstimator):
         i0 = np.floor(src).astype(np.intp)
         w = (src - i0).astype(np.float32)
         i1 = np.minimum(i0 + 1, length - 1)
-        moved = np.moveaxis(X, axis, 1)  # (n, length, ...rest)
-        rows = np.arange(n)[:, None]
-        out = moved[rows, i0]
+        # View the batch as (A, length, B) -- A = n * (sizes before axis), B = sizes after --
+        # and gather whole B-blocks: the result stays in X's layout (no transposes).
+        before = int(np.prod(X.shape[1:axis]))
+        view = np.ascontiguousarray(X).reshape(n * before, length, -1)
+        rows = np.arange(n * before)[:, None]
+        i0, i1 = np.repeat(i0, before, axis=0), np.repeat(i1, before, axis=0)
+        w, valid = np.repeat(w, before, axis=0), np.repeat(valid, before, axis=0)
+        out = view[rows, i0]
         if np.any(w):  # zoom needs interpolation; whole-bin shifts and flips do not
-            extra = (slice(None), slice(None)) + (None,) * (X.ndim - 2)
-            out = out + w[extra] * (moved[rows, i1] - out)
+            out += w[:, :, None] * (view[rows, i1] - out)
         if not np.all(valid):
-            extra = (slice(None), slice(None)) + (None,) * (X.ndim - 2)
-            out = np.where(valid[extra], out, np.float32(self.fill_value))
-        return np.moveaxis(out, 1, axis)
+            out[~valid] = self.fill_value
+        return out.reshape(X.shape)
 
     @staticmethod
     def _draw_masks(length: int, count: int, max_width: float, n: int, rng) -> np.ndarray:
@@ -483,13 +493,6 @@ class SpectrogramAugmenter(_AugmentSamplerMixin, BaseEstimator):
         pos = np.arange(length)[None, None, :]
         inside = (pos >= starts[..., None]) & (pos < (starts + widths)[..., None])
         return inside.any(axis=1)
-
-
-def _along(values: np.ndarray, axis: int, ndim: int) -> np.ndarray:
-    """Reshape per-(sample, position) ``values`` of shape (n, L) to broadcast along ``axis``."""
-    shape = [1] * ndim
-    shape[0], shape[axis] = values.shape
-    return values.reshape(shape)
 
 
 class WaveformAugmenter(_AugmentSamplerMixin, BaseEstimator):

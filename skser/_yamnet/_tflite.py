@@ -1,0 +1,192 @@
+"""The YAMNet TFLite export: opening an interpreter, finding its tensors, reading its weights.
+
+``tf.lite.Interpreter`` still works in TensorFlow 2.21 but is deprecated in
+favour of the ``ai_edge_litert`` package (same API); the latter is used when
+installed, so skser keeps working once ``tf.lite`` is removed.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+from skser._yamnet._frontend import EMBEDDING_SIZE, N_CLASSES, PATCH_BANDS, PATCH_FRAMES
+
+EMBEDDING_TENSOR = "global_average_pooling2d/Mean"
+
+
+def _interpreter_class():
+    try:
+        from ai_edge_litert.interpreter import Interpreter
+    except ImportError:
+        try:
+            import tensorflow as tf
+        except ImportError as exc:  # pragma: no cover - tensorflow is a dependency
+            raise ImportError(
+                "Running yamnet.tflite needs TensorFlow (tf.lite) or the ai-edge-litert package."
+            ) from exc
+        return tf.lite.Interpreter
+    return Interpreter
+
+
+def make_interpreter(path: str | os.PathLike, *, num_threads: int = 1, preserve: bool = True, delegates: bool = True):
+    """Open ``path`` with TFLite and allocate its tensors.
+
+    Parameters
+    ----------
+    num_threads : int
+        CPU threads of the interpreter.
+    preserve : bool
+        Keep intermediate tensors readable after ``invoke`` (the embedding is one).
+    delegates : bool
+        Use the default XNNPACK delegate (fast); without it the builtin kernels run.
+
+    Raises
+    ------
+    ValueError
+        Naming the file when TFLite cannot load it.
+    """
+    cls = _interpreter_class()
+    kwargs = {"model_path": os.fspath(path), "num_threads": int(num_threads)}
+    if preserve:
+        kwargs["experimental_preserve_all_tensors"] = True
+    if not delegates:
+        kwargs["experimental_op_resolver_type"] = _resolver_without_delegates(cls)
+    with warnings.catch_warnings():
+        # The tf.lite deprecation notice and the "preserve tensors is for debugging" note.
+        warnings.filterwarnings("ignore", message=r"(?s).*(deprecated|preserve_all_tensors)")
+        try:
+            interpreter = cls(**kwargs)
+            interpreter.allocate_tensors()
+        except (ValueError, RuntimeError) as exc:
+            raise ValueError(f"Cannot load {os.fspath(path)!r} as a TFLite model: {exc}") from exc
+    return interpreter
+
+
+def _resolver_without_delegates(cls):
+    module = __import__(cls.__module__, fromlist=["OpResolverType"])
+    resolver = getattr(module, "OpResolverType", None)
+    if resolver is None:
+        import tensorflow as tf
+
+        resolver = tf.lite.experimental.OpResolverType
+    return resolver.BUILTIN_WITHOUT_DEFAULT_DELEGATES
+
+
+@dataclass(frozen=True)
+class YAMNetTensors:
+    """Tensor indices of a YAMNet TFLite export."""
+
+    waveform: int
+    scores: int
+    patch: int | None
+    embedding: int
+
+
+def find_tensors(interpreter, path: str | os.PathLike = "<model>") -> YAMNetTensors:
+    """Locate the waveform input, the score and patch outputs and the embedding tensor.
+
+    Raises
+    ------
+    ValueError
+        If the model does not look like YAMNet (input [1, 15600], 521 scores, a
+        1024-d pooled embedding).
+    """
+    where = os.fspath(path)
+    inputs = interpreter.get_input_details()
+    if len(inputs) != 1 or list(inputs[0]["shape"]) != [1, 15600]:
+        shapes = [list(d["shape"]) for d in inputs]
+        raise ValueError(f"{where!r} is not the YAMNet TFLite export: input shapes {shapes}, expected [[1, 15600]].")
+    outputs = {tuple(d["shape"]): d["index"] for d in interpreter.get_output_details()}
+    scores = outputs.get((1, N_CLASSES))
+    if scores is None:
+        raise ValueError(f"{where!r} is not the YAMNet TFLite export: no [1, {N_CLASSES}] score output.")
+    embedding = None
+    for detail in interpreter.get_tensor_details():
+        if detail["name"].endswith(EMBEDDING_TENSOR) and list(detail["shape"]) == [1, EMBEDDING_SIZE]:
+            embedding = detail["index"]
+    if embedding is None:
+        embedding = _embedding_from_graph(interpreter, scores)
+    if embedding is None:
+        raise ValueError(f"{where!r}: no 1024-d embedding tensor ({EMBEDDING_TENSOR}) in the TFLite graph.")
+    return YAMNetTensors(
+        waveform=inputs[0]["index"],
+        scores=scores,
+        patch=outputs.get((PATCH_FRAMES, PATCH_BANDS)),
+        embedding=embedding,
+    )
+
+
+def _embedding_from_graph(interpreter, scores: int) -> int | None:
+    """The input of the classifier (FULLY_CONNECTED -> LOGISTIC -> scores), if renamed."""
+    ops = _ops(interpreter)
+    producer = {int(o): op for op in ops for o in op["outputs"]}
+    op = producer.get(scores)
+    if op is not None and op["op_name"] == "LOGISTIC":
+        op = producer.get(int(op["inputs"][0]))
+    if op is not None and op["op_name"] == "FULLY_CONNECTED":
+        return int(op["inputs"][0])
+    return None
+
+
+def _ops(interpreter) -> list[dict]:
+    get = getattr(interpreter, "_get_ops_details", None)
+    if get is None:  # pragma: no cover - present in tf.lite and ai_edge_litert
+        raise RuntimeError("This TFLite interpreter cannot list its operators (_get_ops_details).")
+    # Delegate nodes repeat the graph; keep the original operators.
+    return [op for op in get() if op["op_name"] != "DELEGATE"]
+
+
+def _dequantized(interpreter, detail: dict) -> np.ndarray:
+    """A constant tensor as float32; int8 weights times their (per-channel) scales."""
+    index = detail["index"]
+    value = np.asarray(interpreter.get_tensor(index))
+    if value.dtype == np.float32:
+        return value.copy()
+    if value.dtype == np.float16:
+        return value.astype(np.float32)
+    q = detail["quantization_parameters"]
+    scales, zeros = np.asarray(q["scales"], np.float64), np.asarray(q["zero_points"], np.float64)
+    if scales.size == 0:
+        raise ValueError(f"Tensor {detail['name']!r} is {value.dtype} without quantization scales.")
+    shape = [1] * value.ndim
+    if scales.size > 1:
+        shape[q["quantized_dimension"]] = scales.size
+    return ((value - zeros.reshape(shape)) * scales.reshape(shape)).astype(np.float32)
+
+
+def read_tflite_layers(path: str | os.PathLike) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """The convolution and classifier weights of a YAMNet TFLite export, as float32.
+
+    Batch norm is already folded into the convolutions of the export (each
+    convolution has a bias), so these are used directly.
+
+    Returns
+    -------
+    list of (kind, kernel, bias)
+        ``kind`` is ``"conv"``, ``"depthwise"`` or ``"dense"``, in graph order.
+        Kernels keep the TFLite layouts: conv ``[out, kh, kw, in]``, depthwise
+        ``[1, kh, kw, channels]``, dense ``[units, inputs]``.
+    """
+    interpreter = make_interpreter(path, preserve=False, delegates=False)
+    find_tensors(interpreter, path)
+    ops = _ops(interpreter)
+    details = {d["index"]: d for d in interpreter.get_tensor_details()}
+    dequantize = {int(op["outputs"][0]): int(op["inputs"][0]) for op in ops if op["op_name"] == "DEQUANTIZE"}
+    layers = []
+    seen_conv = False
+    for op in ops:
+        name = op["op_name"]
+        if name in ("CONV_2D", "DEPTHWISE_CONV_2D"):
+            seen_conv = True
+        elif not (name == "FULLY_CONNECTED" and seen_conv):
+            continue  # the frontend's DFT and mel products are FULLY_CONNECTED too
+        weight, bias = int(op["inputs"][1]), int(op["inputs"][2])
+        weight = dequantize.get(weight, weight)
+        kind = {"CONV_2D": "conv", "DEPTHWISE_CONV_2D": "depthwise"}.get(name, "dense")
+        bias_value = _dequantized(interpreter, details[bias]) if bias >= 0 else None
+        layers.append((kind, _dequantized(interpreter, details[weight]), bias_value))
+    return layers

@@ -1,0 +1,318 @@
+"""Shared machinery of the spectral feature transformers.
+
+One STFT, one dB/log scaling, one pad/crop rule and one per-clip parallel
+extraction loop (with optional ``joblib.Memory`` caching) used by
+:class:`MelSpectrogramTransformer`, :class:`MFCCTransformer` and
+:class:`GTCCTransformer`.
+
+Framing conventions (both documented on the transformers):
+
+* ``center=True`` (librosa): the clip gets ``n_fft // 2`` zeros on each side,
+  frames are ``n_fft`` long with the ``win_length`` window centred in them;
+  ``n_frames = 1 + len // hop``. Identical to ``librosa.stft(center=True,
+  pad_mode="constant")``.
+* ``center=False`` (YAMNet / TensorFlow / MATLAB): frames are ``win_length``
+  long, zero-padded to ``n_fft`` for the FFT; ``n_frames = 1 + (len - win) //
+  hop``. A 0.975 s clip at 16 kHz with a 25 ms window and 10 ms hop gives
+  exactly 96 frames. A clip shorter than one window is zero-padded at the end
+  to one window, so every clip has at least one frame.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+from functools import lru_cache, partial
+from typing import Any
+
+import numpy as np
+import scipy.fft
+import scipy.signal
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_memory
+
+from skser._parallel import parallel_map
+from skser._validation import check_clip_sequence, check_positive, check_waveform, is_path_like
+from skser.audio import load_audio
+
+#: Power floor of the dB conversion (librosa's ``amin`` for power spectra).
+POWER_AMIN = 1e-10
+
+
+# --------------------------------------------------------------------------- STFT
+
+
+@dataclass(frozen=True)
+class STFTSpec:
+    """Resolved framing parameters of one transform call (small and picklable)."""
+
+    n_fft: int
+    hop_length: int
+    win_length: int
+    window: Any
+    center: bool
+    power: float
+
+
+def next_pow2(n: int) -> int:
+    """Smallest power of two >= ``n``."""
+    return 1 << max(0, math.ceil(math.log2(max(1, n))))
+
+
+def resolve_framing(sr, n_fft, win_length, hop_length, *, default_win_s=0.025, default_hop_s=0.010):
+    """Fill in ``n_fft``/``win_length``/``hop_length`` left as None.
+
+    Rule: both None -> a ``default_win_s`` window and the next power of two as
+    ``n_fft``; only ``n_fft`` -> ``win_length = n_fft`` (librosa's rule); only
+    ``win_length`` -> ``n_fft`` = next power of two; ``hop_length`` None ->
+    ``default_hop_s`` seconds.
+    """
+    if n_fft is None and win_length is None:
+        win_length = max(1, int(round(default_win_s * sr)))
+        n_fft = next_pow2(win_length)
+    elif win_length is None:
+        win_length = n_fft
+    elif n_fft is None:
+        n_fft = next_pow2(win_length)
+    check_positive(n_fft, "n_fft", integer=True)
+    check_positive(win_length, "win_length", integer=True)
+    if win_length > n_fft:
+        raise ValueError(f"win_length ({win_length}) must be <= n_fft ({n_fft}).")
+    if hop_length is None:
+        hop_length = max(1, int(round(default_hop_s * sr)))
+    check_positive(hop_length, "hop_length", integer=True)
+    return int(n_fft), int(win_length), int(hop_length)
+
+
+def check_window(window) -> None:
+    """Accept what ``scipy.signal.get_window`` accepts as a name (str or tuple)."""
+    if not isinstance(window, (str, tuple)):
+        raise ValueError(
+            f"window must be a window name such as 'hann' or a tuple like ('kaiser', 8.0) "
+            f"(see scipy.signal.get_window), got {window!r}."
+        )
+    try:
+        scipy.signal.get_window(window, 8, fftbins=True)
+    except Exception as exc:
+        raise ValueError(f"window={window!r} is not a window scipy.signal.get_window knows: {exc}") from exc
+
+
+@lru_cache(maxsize=32)
+def analysis_window(window, win_length: int, n_fft: int, center: bool) -> np.ndarray:
+    """Periodic window; centred in ``n_fft`` samples for ``center=True`` (as librosa)."""
+    win = scipy.signal.get_window(window, win_length, fftbins=True).astype(np.float32)
+    if center and win_length < n_fft:
+        left = (n_fft - win_length) // 2
+        win = np.pad(win, (left, n_fft - win_length - left))
+    win.setflags(write=False)
+    return win
+
+
+def frame_count(n_samples: int, spec: STFTSpec) -> int:
+    """Number of STFT frames of a clip of ``n_samples`` samples (see module docstring)."""
+    if spec.center:
+        return 1 + n_samples // spec.hop_length
+    return 1 + max(0, n_samples - spec.win_length) // spec.hop_length
+
+
+def power_spectrogram(wave: np.ndarray, spec: STFTSpec) -> np.ndarray:
+    """``|STFT|**power`` of one or several equal-length clips, time-major.
+
+    Parameters
+    ----------
+    wave : ndarray of shape (..., n_samples)
+    spec : STFTSpec
+
+    Returns
+    -------
+    ndarray of shape (..., n_frames, 1 + n_fft // 2), float32
+    """
+    wave = np.asarray(wave, dtype=np.float32)
+    if spec.center:
+        pad = [(0, 0)] * (wave.ndim - 1) + [(spec.n_fft // 2, spec.n_fft // 2)]
+        wave = np.pad(wave, pad)
+        frame_len = spec.n_fft
+    else:
+        frame_len = spec.win_length
+        if wave.shape[-1] < frame_len:  # shorter than one window: one zero-padded frame
+            pad = [(0, 0)] * (wave.ndim - 1) + [(0, frame_len - wave.shape[-1])]
+            wave = np.pad(wave, pad)
+    frames = np.lib.stride_tricks.sliding_window_view(wave, frame_len, axis=-1)
+    frames = frames[..., :: spec.hop_length, :]
+    window = analysis_window(spec.window, spec.win_length, spec.n_fft, spec.center)
+    stft = scipy.fft.rfft(frames * window, n=spec.n_fft, axis=-1)
+    if spec.power == 2.0:
+        out = stft.real**2 + stft.imag**2
+    elif spec.power == 1.0:
+        out = np.abs(stft)
+    else:
+        out = np.abs(stft) ** spec.power
+    return out.astype(np.float32, copy=False)
+
+
+@lru_cache(maxsize=32)
+def mel_filterbank(sr, n_fft, n_mels, fmin, fmax, htk, norm) -> np.ndarray:
+    """``librosa.filters.mel`` as read-only float32, built once per process and parameter set."""
+    import librosa
+
+    basis = librosa.filters.mel(
+        sr=sr, n_fft=n_fft, n_mels=n_mels, fmin=fmin, fmax=fmax, htk=htk, norm=norm, dtype=np.float32
+    )
+    basis.setflags(write=False)
+    return basis
+
+
+# --------------------------------------------------------------------------- scaling
+
+
+def to_db(S: np.ndarray, *, power: float, ref: Any = 1.0, top_db: float | None = 80.0) -> np.ndarray:
+    """Decibels of a magnitude (``power=1``) or power (``power=2``) spectrogram.
+
+    ``(20 / power) * log10(max(S, amin))`` relative to ``ref`` (a number, or
+    ``"max"`` for the clip's maximum), floored at ``top_db`` below the clip's
+    peak; ``amin`` is 1e-10 in power units, so this equals
+    ``librosa.power_to_db`` / ``amplitude_to_db``. Finite for silence.
+    """
+    amin = POWER_AMIN ** (power / 2.0)
+    factor = 20.0 / power
+    ref_value = float(np.max(S)) if ref == "max" else float(ref)
+    db = factor * np.log10(np.maximum(S, amin))
+    db -= factor * np.log10(max(ref_value, amin))
+    if top_db is not None:
+        db = np.maximum(db, db.max() - top_db)
+    return db.astype(np.float32, copy=False)
+
+
+def normalize_clip(x: np.ndarray, how: str | None) -> np.ndarray:
+    """Per-clip ``"clip"`` standardization or ``"minmax"`` scaling; constant clips map to 0."""
+    if how is None:
+        return x
+    x = x.astype(np.float32, copy=False)
+    if how == "clip":
+        std = float(x.std())
+        return (x - x.mean()) / (std if std > 0 else 1.0)
+    lo, hi = float(x.min()), float(x.max())
+    return (x - lo) / (hi - lo if hi > lo else 1.0)
+
+
+# --------------------------------------------------------------------------- pad / crop
+
+
+def pad_or_crop(arr: np.ndarray, length: int, axis: int) -> np.ndarray:
+    """Zero-pad at the end or crop at the end along ``axis`` to ``length``."""
+    n = arr.shape[axis]
+    if n == length:
+        return arr
+    if n > length:
+        index = [slice(None)] * arr.ndim
+        index[axis] = slice(0, length)
+        return arr[tuple(index)]
+    widths = [(0, 0)] * arr.ndim
+    widths[axis] = (0, length - n)
+    return np.pad(arr, widths)
+
+
+def stack_fixed(arrays: list[np.ndarray], length: int | None, axis: int) -> np.ndarray:
+    """Stack per-clip arrays padded/cropped along ``axis`` to ``length`` (None: the longest)."""
+    if length is None:
+        length = max(a.shape[axis] for a in arrays)
+    return np.stack([pad_or_crop(a, length, axis) for a in arrays]).astype(np.float32, copy=False)
+
+
+# --------------------------------------------------------------------------- per-clip extraction
+
+
+def _load_clip(clip: Any, index: int, sr: int) -> np.ndarray:
+    if is_path_like(clip):
+        return load_audio(clip, sr=sr)[0]
+    return check_waveform(clip, index=index)
+
+
+def _compute(key, compute, spec, sr, clip, index):
+    """Load one clip and compute its features (``key`` identifies it for the cache)."""
+    return compute(_load_clip(clip, index, sr), spec)
+
+
+def _cache_key(clip: Any):
+    # A path is identified by where it is and its size and time stamp, so an
+    # edited file is recomputed; an in-memory clip by its samples.
+    if is_path_like(clip):
+        path = os.path.abspath(os.fspath(clip))
+        try:
+            stat = os.stat(path)
+        except OSError:
+            return ("path", path)
+        return ("path", path, stat.st_size, stat.st_mtime_ns)
+    return np.asarray(clip)
+
+
+def _run_clip(item, *, compute, spec, sr, memory):
+    index, clip = item
+    if memory is None:
+        return compute(_load_clip(clip, index, sr), spec)
+    cached = memory.cache(_compute, ignore=["clip", "index"])
+    return cached(_cache_key(clip), compute, spec, sr, clip, index)
+
+
+class ClipFeatureTransformer(TransformerMixin, BaseEstimator):
+    """Base of the per-clip feature transformers (stateless).
+
+    Subclasses set ``_clip_function`` (a module-level ``f(wave, spec)``),
+    implement ``_resolve()`` (validate parameters, return the picklable spec)
+    and ``_assemble(features, spec)`` (stack per-clip results).
+    """
+
+    _desc = "features"
+
+    def fit(self, X, y=None):
+        """Validate the parameters and ``X``; nothing is learned.
+
+        Parameters
+        ----------
+        X : sequence of clips (paths or 1-D float arrays), or ndarray of shape (n_clips, n_samples)
+        y : ignored
+
+        Returns
+        -------
+        self
+        """
+        self._resolve()
+        check_clip_sequence(X)
+        self.is_fitted_ = True
+        return self
+
+    def transform(self, X):  # pragma: no cover - documented on subclasses
+        spec = self._resolve()
+        features = self._extract(X, spec)
+        return self._assemble(features, spec)
+
+    def _check_common(self) -> None:
+        check_positive(self.sr, "sr", integer=True)
+        if self.n_jobs is not None and (
+            isinstance(self.n_jobs, bool) or not isinstance(self.n_jobs, (int, np.integer))
+        ):
+            raise ValueError(f"n_jobs must be an int or None, got {self.n_jobs!r}.")
+        try:
+            check_memory(self.memory)
+        except ValueError as exc:
+            raise ValueError(f"memory must be None, a directory path or a joblib.Memory: {exc}") from exc
+
+    def _extract(self, X, spec) -> list[np.ndarray]:
+        """Per-clip features, loading paths inside the workers (one round trip per clip)."""
+        clips = check_clip_sequence(X)
+        memory = None if self.memory is None else check_memory(self.memory)
+        func = partial(
+            _run_clip, compute=type(self)._clip_function, spec=spec, sr=int(self.sr), memory=memory
+        )
+        return parallel_map(
+            func, list(enumerate(clips)), n_jobs=self.n_jobs, verbose=self.verbose, desc=self._desc
+        )
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.requires_fit = False
+        tags.input_tags.two_d_array = False
+        tags.input_tags.one_d_array = True
+        tags.transformer_tags.preserves_dtype = []
+        return tags
