@@ -39,6 +39,8 @@ _EXPORTS = {
     "unweighted_average_recall": ".metrics",
     "evaluate": ".model_selection",
     "EvaluationReport": ".model_selection",
+    # tuning
+    "OptunaSearchCV": ".tuning",
 }
 
 __getattr__, __dir__, __all__ = attach(__name__, _EXPORTS)

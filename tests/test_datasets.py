@@ -64,7 +64,9 @@ def test_ravdess_real(ravdess_dir):
     assert Counter(frame["statement"]) == {"01": 720, "02": 720}
     assert set(frame.loc[frame.statement == "02", "text"]) == {"Dogs are sitting by the door"}
     odd = frame["speaker"].astype(int) % 2 == 1
-    assert set(frame.loc[odd, "gender"]) == {"male"} and set(frame.loc[~odd, "gender"]) == {"female"}
+    assert set(frame.loc[odd, "gender"]) == {"male"} and set(frame.loc[~odd, "gender"]) == {
+        "female"
+    }
     assert list(corpus.X) == list(frame["path"]) and list(corpus.groups) == list(frame["speaker"])
     assert all(Path(p).is_file() and p.endswith(".flac") for p in corpus.X[:20])
     # Parsed from the file's own name, not its position.
@@ -100,7 +102,12 @@ def test_tess_real(tess_dir):
     assert frame["statement"].nunique() == 200
     # The corpus's misnamed "OA_bite_neutral" file is OAF's, from its folder.
     row = frame[frame.path.str.endswith("OA_bite_neutral.flac")].iloc[0]
-    assert (row.speaker, row.emotion, row.age, row.text) == ("OAF", "neutral", 64, "Say the word bite")
+    assert (row.speaker, row.emotion, row.age, row.text) == (
+        "OAF",
+        "neutral",
+        64,
+        "Say the word bite",
+    )
     assert set(frame.loc[frame.speaker == "YAF", "age"]) == {26}
 
 
@@ -142,7 +149,9 @@ def test_ravdess_fields_and_song(tmp_path):
     )
     with pytest.warns(UserWarning, match="1 song"):
         corpus = load_ravdess(tmp_path)
-    assert rows(corpus, ["speaker", "gender", "emotion", "intensity", "statement", "repetition"]) == [
+    assert rows(
+        corpus, ["speaker", "gender", "emotion", "intensity", "statement", "repetition"]
+    ) == [
         ("01", "male", "anger", "strong", "01", 1),
         ("02", "female", "fear", "normal", "02", 2),
     ]
@@ -175,7 +184,15 @@ def test_ravdess_misnamed_file(tmp_path, name, why):
 # --------------------------------------------------------------------------- EmoDB
 
 
-EMODB_FILES = ["03a01Fa.wav", "03a01Wa.wav", "08b10Lc.wav", "09a05Ab.wav", "16b01Tb.wav", "13a07Nc.wav", "14b09Ea.wav"]
+EMODB_FILES = [
+    "03a01Fa.wav",
+    "03a01Wa.wav",
+    "08b10Lc.wav",
+    "09a05Ab.wav",
+    "16b01Tb.wav",
+    "13a07Nc.wav",
+    "14b09Ea.wav",
+]
 
 
 @pytest.fixture
@@ -189,11 +206,19 @@ def emodb_dir(tmp_path):
 
 def test_emodb_parses_official_names(emodb_dir):
     corpus = load_emodb(emodb_dir)
-    by_file = {Path(p).stem: r for p, r in zip(corpus.frame.path, corpus.frame.itertuples())}
+    by_file = {
+        Path(p).stem: r for p, r in zip(corpus.frame.path, corpus.frame.itertuples(), strict=True)
+    }
     assert len(corpus.y) == len(EMODB_FILES)
     r = by_file["03a01Fa"]
     assert (r.speaker, r.gender, r.age, r.emotion, r.statement, r.version, r.language) == (
-        "03", "male", 31, "happiness", "a01", "a", "German"
+        "03",
+        "male",
+        31,
+        "happiness",
+        "a01",
+        "a",
+        "German",
     )
     assert r.text == "Der Lappen liegt auf dem Eisschrank."
     assert by_file["09a05Ab"].emotion == "fear" and by_file["09a05Ab"].gender == "female"
@@ -212,8 +237,15 @@ def test_emodb_label_maps(emodb_dir):
     assert set(fser.frame.loc[fser.y == "calm", "emotion_original"]) == {"boredom"}
     four = load_emodb(emodb_dir, label_map="4class")
     assert sorted(four.y) == ["anger", "happiness", "neutral", "sadness"]
-    mapping = {"anger": "neg", "sadness": "neg", "fear": "neg", "disgust": "neg",
-               "happiness": "pos", "boredom": None, "neutral": None}
+    mapping = {
+        "anger": "neg",
+        "sadness": "neg",
+        "fear": "neg",
+        "disgust": "neg",
+        "happiness": "pos",
+        "boredom": None,
+        "neutral": None,
+    }
     custom = load_emodb(emodb_dir, label_map=mapping)
     assert Counter(custom.y) == {"neg": 4, "pos": 1}
     del mapping["boredom"]
@@ -243,15 +275,25 @@ def test_emodb_misnamed_file(emodb_dir, bad):
 def test_savee_official_layout(tmp_path):
     root = make_tree(
         tmp_path / "savee",
-        ["AudioData/DC/sa01.wav", "AudioData/DC/su02.wav", "AudioData/DC/a03.wav",
-         "AudioData/DC/n30.wav", "AudioData/JE/d01.wav", "AudioData/KL/f15.wav",
-         "AudioData/JK/h07.wav"],
+        [
+            "AudioData/DC/sa01.wav",
+            "AudioData/DC/su02.wav",
+            "AudioData/DC/a03.wav",
+            "AudioData/DC/n30.wav",
+            "AudioData/JE/d01.wav",
+            "AudioData/KL/f15.wav",
+            "AudioData/JK/h07.wav",
+        ],
     )
     (root / "AudioData" / "Info.txt").write_text("SAVEE")
     corpus = load_savee(root)
     assert rows(corpus, ["speaker", "emotion", "statement"]) == [
-        ("DC", "anger", "a03"), ("DC", "neutral", "n30"), ("DC", "sadness", "sa01"),
-        ("DC", "surprise", "su02"), ("JE", "disgust", "d01"), ("JK", "happiness", "h07"),
+        ("DC", "anger", "a03"),
+        ("DC", "neutral", "n30"),
+        ("DC", "sadness", "sa01"),
+        ("DC", "surprise", "su02"),
+        ("JE", "disgust", "d01"),
+        ("JK", "happiness", "h07"),
         ("KL", "fear", "f15"),
     ]
     assert set(corpus.frame.gender) == {"male"}
@@ -262,8 +304,11 @@ def test_savee_flat_layout(tmp_path):
     make_tree(tmp_path, ["DC_sa01.wav", "JK_su05.wav", "KL_a01.wav", "JE_n12.flac", "dc_h02.WAV"])
     corpus = load_savee(tmp_path)
     assert rows(corpus, ["speaker", "emotion", "statement"]) == [
-        ("DC", "sadness", "sa01"), ("JE", "neutral", "n12"), ("JK", "surprise", "su05"),
-        ("KL", "anger", "a01"), ("DC", "happiness", "h02"),
+        ("DC", "sadness", "sa01"),
+        ("JE", "neutral", "n12"),
+        ("JK", "surprise", "su05"),
+        ("KL", "anger", "a01"),
+        ("DC", "happiness", "h02"),
     ]
 
 
@@ -273,8 +318,16 @@ def test_savee_same_clip_in_both_layouts_is_an_error(tmp_path):
         load_savee(tmp_path)
 
 
-@pytest.mark.parametrize("bad", ["AudioData/DC/s01.wav", "AudioData/DC/x01.wav",
-                                 "AudioData/misc/a01.wav", "AudioData/AB_a01.wav", "AudioData/JE/DC_a01.wav"])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "AudioData/DC/s01.wav",
+        "AudioData/DC/x01.wav",
+        "AudioData/misc/a01.wav",
+        "AudioData/AB_a01.wav",
+        "AudioData/JE/DC_a01.wav",
+    ],
+)
 def test_savee_misnamed_file(tmp_path, bad):
     make_tree(tmp_path, ["AudioData/DC/a01.wav", bad])
     with pytest.raises(ValueError, match=Path(bad).name):
@@ -299,10 +352,14 @@ def test_tess_quirks(tmp_path):
     )
     corpus = load_tess(tmp_path)
     assert rows(corpus, ["speaker", "emotion", "statement", "age"]) == [
-        ("OAF", "fear", "beg", 64), ("OAF", "surprise", "back", 64), ("OAF", "neutral", "bite", 64),
-        ("YAF", "happiness", "germ", 26), ("YAF", "neutral", "bite", 26),
-        ("YAF", "surprise", "dog", 26), ("YAF", "sadness", "kite", 26),
-    ]
+        ("OAF", "fear", "beg", 64),
+        ("OAF", "surprise", "back", 64),
+        ("OAF", "neutral", "bite", 64),
+        ("YAF", "happiness", "germ", 26),
+        ("YAF", "sadness", "kite", 26),
+        ("YAF", "neutral", "bite", 26),
+        ("YAF", "surprise", "dog", 26),
+    ]  # sorted by relative path
     assert corpus.frame.loc[0, "text"] == "Say the word beg"
     assert set(corpus.frame.gender) == {"female"} and set(corpus.frame.language) == {"English"}
 
@@ -327,17 +384,26 @@ def test_tess_misnamed_file(tmp_path, bad, why):
 # --------------------------------------------------------------------------- CREMA-D
 
 
-CREMAD_FILES = ["1001_DFA_ANG_XX.wav", "1002_IEO_HAP_HI.wav", "1091_WSI_SAD_LO.wav",
-                "1003_TIE_NEU_XX.wav", "1002_ITS_FEA_MD.wav", "1001_MTI_DIS_XX.wav"]
+CREMAD_FILES = [
+    "1001_DFA_ANG_XX.wav",
+    "1002_IEO_HAP_HI.wav",
+    "1091_WSI_SAD_LO.wav",
+    "1003_TIE_NEU_XX.wav",
+    "1002_ITS_FEA_MD.wav",
+    "1001_MTI_DIS_XX.wav",
+]
 
 
 def test_cremad_without_demographics(tmp_path):
     root = make_tree(tmp_path / "CREMA-D", [f"AudioWAV/{n}" for n in CREMAD_FILES])
     corpus = load_cremad(root)
     assert rows(corpus, ["speaker", "emotion", "intensity", "statement"]) == [
-        ("1001", "anger", "unspecified", "DFA"), ("1001", "disgust", "unspecified", "MTI"),
-        ("1002", "happiness", "high", "IEO"), ("1002", "fear", "medium", "ITS"),
-        ("1003", "neutral", "unspecified", "TIE"), ("1091", "sadness", "low", "WSI"),
+        ("1001", "anger", "unspecified", "DFA"),
+        ("1001", "disgust", "unspecified", "MTI"),
+        ("1002", "happiness", "high", "IEO"),
+        ("1002", "fear", "medium", "ITS"),
+        ("1003", "neutral", "unspecified", "TIE"),
+        ("1091", "sadness", "low", "WSI"),
     ]
     assert corpus.frame.gender.isna().all()
     assert corpus.frame.loc[0, "text"] == "Don't forget a jacket"
@@ -352,13 +418,21 @@ def test_cremad_with_demographics(tmp_path):
     )
     for path in (root, root / "AudioWAV"):  # either folder finds the csv
         corpus = load_cremad(path)
-        genders = dict(zip(corpus.frame.speaker, corpus.frame.gender))
+        genders = dict(zip(corpus.frame.speaker, corpus.frame.gender, strict=True))
         assert genders == {"1001": "male", "1002": "female", "1003": "female", "1091": "female"}
-        assert dict(zip(corpus.frame.speaker, corpus.frame.age))["1001"] == 51
+        assert dict(zip(corpus.frame.speaker, corpus.frame.age, strict=True))["1001"] == 51
 
 
-@pytest.mark.parametrize("bad", ["1001_DFA_XYZ_XX.wav", "1092_DFA_ANG_XX.wav",
-                                 "1001_ABC_ANG_XX.wav", "1001_DFA_ANG_ZZ.wav", "1001_DFA_ANG.wav"])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "1001_DFA_XYZ_XX.wav",
+        "1092_DFA_ANG_XX.wav",
+        "1001_ABC_ANG_XX.wav",
+        "1001_DFA_ANG_ZZ.wav",
+        "1001_DFA_ANG.wav",
+    ],
+)
 def test_cremad_misnamed_file(tmp_path, bad):
     make_tree(tmp_path, ["AudioWAV/1001_DFA_ANG_XX.wav", f"AudioWAV/{bad}"])
     with pytest.raises(ValueError, match=bad):
@@ -401,10 +475,16 @@ def test_junk_files_ignored_and_order_deterministic(tmp_path):
     (tmp_path / "f1" / "dis-f1-b1.mp4").write_bytes(b"")
     corpus = load_emovo(tmp_path)
     assert [str(Path(p).relative_to(tmp_path)) for p in corpus.X] == [
-        "f1/dis-f1-b1.WAV", "f1/rab-f1-l4.Flac", "f2/neu-f2-d2.flac", "m1/tri-m1-n5.wav"
+        "f1/dis-f1-b1.WAV",
+        "f1/rab-f1-l4.Flac",
+        "f2/neu-f2-d2.flac",
+        "m1/tri-m1-n5.wav",
     ]
     assert [str(p) for p in list_audio_files(tmp_path)] == [
-        "f1/dis-f1-b1.WAV", "f1/rab-f1-l4.Flac", "f2/neu-f2-d2.flac", "m1/tri-m1-n5.wav"
+        "f1/dis-f1-b1.WAV",
+        "f1/rab-f1-l4.Flac",
+        "f2/neu-f2-d2.flac",
+        "m1/tri-m1-n5.wav",
     ]
     assert list(corpus.y) == ["disgust", "anger", "neutral", "sadness"]
 

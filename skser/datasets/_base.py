@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -185,8 +184,13 @@ def make_corpus(
         keep &= frame["emotion"].isin(list(emotions)).to_numpy()
     if not keep.any():
         raise ValueError(f"No clip of corpus {name!r} is left after label_map/emotions.")
-    clips = X if X is not None else frame["path"].to_numpy(dtype=object)
-    clips = np.asarray(clips, dtype=object)[keep] if X is not None else clips[keep]
+    if X is None:
+        clips = frame["path"].to_numpy(dtype=object)
+    else:
+        # Fill an object array element by element: np.asarray would stack equal-length waves.
+        clips = np.empty(len(X), dtype=object)
+        clips[:] = list(X)
+    clips = clips[keep]
     frame = frame.loc[keep, list(FRAME_COLUMNS) + [c for c in frame if c not in FRAME_COLUMNS]]
     frame = frame.reset_index(drop=True)
     y = frame["emotion"].to_numpy(dtype=object)
@@ -228,7 +232,7 @@ def combine(corpora: Sequence[Corpus], *, label_map=None, emotions=None) -> Corp
         if not isinstance(corpus, Corpus):
             raise TypeError(f"combine() takes Corpus objects, got {type(corpus).__name__}.")
         frame = corpus.frame.copy()
-        frame["speaker"] = [f"{c}:{s}" for c, s in zip(frame["corpus"], frame["speaker"])]
+        frame["speaker"] = [f"{c}:{s}" for c, s in zip(frame["corpus"], frame["speaker"], strict=True)]
         frames.append(frame)
         clips.extend(corpus.X)
         rates.add(corpus.sr)

@@ -148,14 +148,9 @@ def load_cremad(path, *, emotions=None, label_map=None, return_X_y=False):
     given = Path(path).expanduser()
     table = _demographics(find_subfolder(given, "AudioWAV") or given)
     if table is not None:
-        known = frame["speaker"].isin(table.index)
-        frame["gender"] = [
-            str(table.at[s, "Sex"]).lower() if k else None
-            for s, k in zip(frame["speaker"], known)
-        ]
-        frame["age"] = [
-            int(table.at[s, "Age"]) if k else None for s, k in zip(frame["speaker"], known)
-        ]
+        info = table.reindex(frame["speaker"])  # actors absent from the csv: missing
+        frame["gender"] = [sex.lower() if isinstance(sex, str) else None for sex in info["Sex"]]
+        frame["age"] = [int(age) if pd.notna(age) else None for age in info["Age"]]
     return make_corpus(
         frame,
         name="cremad",

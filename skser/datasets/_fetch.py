@@ -145,8 +145,10 @@ def _check_member(info: zipfile.ZipInfo, root: Path, archive: Path) -> None:
     """Refuse a zip member that would land outside ``root`` or is a symbolic link."""
     name = info.filename
     parts = name.replace("\\", "/").split("/")
-    if PurePosixPath(name).is_absolute() or PureWindowsPath(name).is_absolute() or (
-        PureWindowsPath(name).drive
+    if (
+        PurePosixPath(name).is_absolute()
+        or PureWindowsPath(name).is_absolute()
+        or (PureWindowsPath(name).drive)
     ):
         problem = "has an absolute path"
     elif ".." in parts:

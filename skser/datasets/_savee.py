@@ -32,7 +32,9 @@ def parse_savee(rel: PurePosixPath) -> dict:
     if (match := _FLAT.fullmatch(rel.stem)) is not None:
         speaker, code, number = match.group(1).upper(), *match.groups()[1:]
         if folder in SPEAKERS and folder != speaker:
-            raise ValueError(f"speaker {speaker} in the name but the folder is {rel.parent.name!r}")
+            raise ValueError(
+                f"speaker {speaker} in the name but the folder is {rel.parent.name!r}"
+            )
     elif (match := _OFFICIAL.fullmatch(rel.stem)) is not None:
         if folder not in SPEAKERS:
             raise ValueError(
@@ -116,9 +118,7 @@ def load_savee(path, *, emotions=None, label_map=None, return_X_y=False):
     >>> load_savee(root).frame[["speaker", "emotion", "statement"]].iloc[0].tolist()
     ['JK', 'surprise', 'su07']
     """
-    frame = read_corpus_tree(
-        path, parse_savee, name="SAVEE", source=SOURCE, subfolder="AudioData"
-    )
+    frame = read_corpus_tree(path, parse_savee, name="SAVEE", source=SOURCE, subfolder="AudioData")
     return make_corpus(
         frame,
         name="savee",

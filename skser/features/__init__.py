@@ -8,8 +8,11 @@ _EXPORTS = {
     "GTCCTransformer": "._gtcc",
     "gammatone_filterbank": "._gtcc",
     "EmbeddingTransformer": "._embedding",
+    "yamnet_class_names": "._embedding",
     "TemporalPooling": "._pooling",
     "SpeakerStandardScaler": "._normalization",
+    "SpeakerNormalizationWarning": "._normalization",
+    "speaker_scorer": "._normalization",
 }
 
 __getattr__, __dir__, __all__ = attach(__name__, _EXPORTS)

@@ -31,6 +31,7 @@ import scipy.fft
 import scipy.signal
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_memory
+from threadpoolctl import threadpool_limits
 
 from skser._parallel import parallel_map
 from skser._validation import check_clip_sequence, check_positive, check_waveform, is_path_like
@@ -305,9 +306,12 @@ class ClipFeatureTransformer(TransformerMixin, BaseEstimator):
         func = partial(
             _run_clip, compute=type(self)._clip_function, spec=spec, sr=int(self.sr), memory=memory
         )
-        return parallel_map(
-            func, list(enumerate(clips)), n_jobs=self.n_jobs, verbose=self.verbose, desc=self._desc
-        )
+        # Per-clip matrix products are small: multi-threaded BLAS only adds spin-waiting
+        # (several times slower on a busy machine). joblib workers are limited already.
+        with threadpool_limits(limits=1, user_api="blas"):
+            return parallel_map(
+                func, list(enumerate(clips)), n_jobs=self.n_jobs, verbose=self.verbose, desc=self._desc
+            )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -130,9 +130,10 @@ class SERKerasClassifier(KerasClassifier):
     """Base class of skser's Keras models: a scikit-learn classifier over scikeras.
 
     Subclasses implement ``_build_network(inputs, n_classes)`` and declare
-    ``_input_ndims`` (accepted ``X.ndim`` values), ``_norm_axes`` (axes of the
-    per-feature-channel input normalization) and optionally
-    ``_variable_axes`` (axes whose length may change between calls).
+    ``_input_ndims`` (accepted ``X.ndim`` values) and optionally
+    ``_variable_axes`` (axes whose length may change between calls). Networks
+    start with ``self._normalize`` (per-feature-channel standardization
+    adapted on the training data) and end with ``self._softmax``.
 
     Common parameters
     -----------------
@@ -195,7 +196,6 @@ class SERKerasClassifier(KerasClassifier):
     validation_batch_size = None
 
     _input_ndims: tuple[int, ...] = ()
-    _norm_axes: tuple[int, ...] = (-1,)
     _variable_axes: tuple[int, ...] = ()
     _input_description = "X"
 
@@ -485,6 +485,8 @@ class SERKerasClassifier(KerasClassifier):
 
     def _build_keras_model(self):
         # Layers capture the global dtype policy when created: set it just for the build.
+        # scikeras turns any RandomState into seed 0; use our own derivation.
+        self._random_state = self._seed_from(self.random_state)
         previous = keras.config.dtype_policy()
         keras.config.set_dtype_policy(getattr(self, "dtype_policy_", "float32"))
         try:
@@ -514,10 +516,14 @@ class SERKerasClassifier(KerasClassifier):
         raise ValueError(f"optimizer must be a Keras optimizer name, class or instance, "
                          f"got {self.optimizer!r}.")
 
-    def _normalize(self, x):
-        """Per-feature-channel standardization, adapted on the training data in fit."""
-        axes = tuple(a if a < 0 else a for a in self._norm_axes)
-        return keras.layers.Normalization(axis=axes, name=NORMALIZATION_LAYER,
+    @staticmethod
+    def _normalize(x, axis):
+        """Per-feature-channel standardization (statistics per index along ``axis``).
+
+        Adapted on the training part of the data in ``fit``, so no scaler is
+        needed in front of the model and the test data never contributes.
+        """
+        return keras.layers.Normalization(axis=axis, name=NORMALIZATION_LAYER,
                                           dtype="float32")(x)
 
     @staticmethod

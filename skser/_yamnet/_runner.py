@@ -1,0 +1,134 @@
+"""Runners: 0.975 s windows in, YAMNet embeddings and class scores out.
+
+Two interchangeable back ends behind one call signature,
+``runner(windows) -> (embeddings, scores)``:
+
+- :class:`TFLiteYAMNet` runs the TFLite export one window at a time (its
+  graph is fixed to one [1, 15600] window and XNNPACK refuses a resized
+  batch); about 2-4 ms a window on one CPU core.
+- :class:`KerasYAMNet` runs the NumPy frontend and the Keras network built
+  from ``yamnet.h5`` (or the TFLite weights), ``batch_size`` windows at a time.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from skser._yamnet._files import file_sha256, resolve_yamnet_weights, sniff_weights_format
+from skser._yamnet._frontend import EMBEDDING_SIZE, N_CLASSES, WINDOW_SAMPLES, waveform_patch
+
+
+def _check_windows(windows) -> np.ndarray:
+    x = np.asarray(windows, dtype=np.float32)
+    if x.ndim != 2 or x.shape[1] != WINDOW_SAMPLES:
+        raise ValueError(f"windows must have shape (n, {WINDOW_SAMPLES}), got {x.shape}.")
+    return x
+
+
+class TFLiteYAMNet:
+    """Run ``yamnet.tflite`` on 15600-sample windows.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The TFLite export.
+    num_threads : int, default=1
+        Interpreter threads.
+
+    Attributes
+    ----------
+    sha256 : str
+        Of the weights file (identifies it in caches).
+    """
+
+    def __init__(self, path: str | os.PathLike, *, num_threads: int = 1):
+        from skser._yamnet._tflite import find_tensors, make_interpreter
+
+        self.path = os.fspath(path)
+        self.sha256 = file_sha256(path)
+        self._interpreter = make_interpreter(path, num_threads=num_threads, preserve=True)
+        self._tensors = find_tensors(self._interpreter, path)
+
+    def __call__(self, windows, *, return_patches: bool = False):
+        """Embeddings and scores of every window.
+
+        Parameters
+        ----------
+        windows : array-like of shape (n, 15600)
+        return_patches : bool, default=False
+            Also return the export's own (96, 64) log-mel patches.
+
+        Returns
+        -------
+        embeddings : ndarray of shape (n, 1024), float32
+        scores : ndarray of shape (n, 521), float32
+        patches : ndarray of shape (n, 96, 64), float32
+            Only with ``return_patches=True``.
+        """
+        x = _check_windows(windows)
+        itp, t = self._interpreter, self._tensors
+        emb = np.empty((len(x), EMBEDDING_SIZE), np.float32)
+        scores = np.empty((len(x), N_CLASSES), np.float32)
+        patches = np.empty((len(x), 96, 64), np.float32) if return_patches else None
+        for i in range(len(x)):
+            itp.set_tensor(t.waveform, x[i : i + 1])
+            itp.invoke()
+            emb[i] = itp.get_tensor(t.embedding)[0]
+            scores[i] = itp.get_tensor(t.scores)[0]
+            if patches is not None:
+                if t.patch is None:
+                    raise ValueError(f"{self.path!r} has no log-mel patch output.")
+                patches[i] = itp.get_tensor(t.patch)
+        return (emb, scores, patches) if return_patches else (emb, scores)
+
+
+class KerasYAMNet:
+    """Run the Keras YAMNet (weights from ``yamnet.h5`` or ``yamnet.tflite``) on windows.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The weights file.
+    batch_size : int, default=64
+        Windows per forward pass.
+    """
+
+    def __init__(self, path: str | os.PathLike, *, batch_size: int = 64):
+        from skser._yamnet._keras import _build, load_yamnet_keras_weights, set_yamnet_weights
+
+        self.path = os.fspath(path)
+        self.sha256 = file_sha256(path)
+        self.batch_size = int(batch_size)
+        self._model = _build((96, 64), include_top=True, both=True)
+        set_yamnet_weights(self._model, load_yamnet_keras_weights(path))
+
+    def __call__(self, windows):
+        """Embeddings ``(n, 1024)`` and scores ``(n, 521)`` of ``(n, 15600)`` windows."""
+        x = _check_windows(windows)
+        emb, scores = [], []
+        for start in range(0, len(x), self.batch_size):
+            patches = waveform_patch(x[start : start + self.batch_size])
+            e, s = self._model(patches, training=False)
+            emb.append(np.asarray(e, np.float32))
+            scores.append(np.asarray(s, np.float32))
+        return np.concatenate(emb), np.concatenate(scores)
+
+
+def load_yamnet_runner(
+    weights: str | os.PathLike | None = None, *, num_threads: int = 1, batch_size: int = 64
+):
+    """Open YAMNet weights with the matching runner (TFLite export or Keras ``.h5``).
+
+    Raises
+    ------
+    FileNotFoundError
+        When the file is absent, with the official download addresses.
+    ValueError
+        When the file is not YAMNet weights.
+    """
+    path = resolve_yamnet_weights(weights)
+    if sniff_weights_format(path) == "tflite":
+        return TFLiteYAMNet(path, num_threads=num_threads)
+    return KerasYAMNet(path, batch_size=batch_size)
