@@ -116,3 +116,11 @@ def check_option(value: Any, name: str, options: Sequence[Any]) -> Any:
     if value not in options:
         raise ValueError(f"{name} must be one of {list(options)}, got {value!r}.")
     return value
+
+
+def to_object_array(waves: Sequence[Any]) -> np.ndarray:
+    """Pack clips (ragged or not) into a 1-D object array; ``np.array`` would fail or stack them."""
+    out = np.empty(len(waves), dtype=object)
+    for i, wave in enumerate(waves):
+        out[i] = wave
+    return out

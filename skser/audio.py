@@ -25,6 +25,7 @@ from skser._validation import (
     check_positive,
     check_waveform,
     is_path_like,
+    to_object_array,
 )
 
 __all__ = [
@@ -142,14 +143,6 @@ def as_waveforms(
 def _load_indexed(item: tuple[int, Any], *, sr: int, name: str) -> np.ndarray:
     index, clip = item
     return _load_one(clip, sr, index, name)
-
-
-def to_object_array(waves: list[np.ndarray]) -> np.ndarray:
-    """Pack ragged 1-D arrays into a 1-D object array (``np.array`` would fail or stack)."""
-    out = np.empty(len(waves), dtype=object)
-    for i, wave in enumerate(waves):
-        out[i] = wave
-    return out
 
 
 def segment_waveform(wave: np.ndarray, window: int, hop: int) -> np.ndarray:

@@ -497,9 +497,11 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
                 stacklevel=2,
             )
 
-        study = self._make_study()
         objective = self._objective(X, y, splits, fit_params, score_params)
         with _optuna_verbosity(self.verbose):
+            study = self._make_study()
+            if len(study.directions) != 1:
+                raise ValueError("study must have a single objective (one direction).")
             study.optimize(
                 objective,
                 n_trials=self.n_trials,

@@ -98,8 +98,9 @@ def test_spectrogram_normalize_options(clips):
 
 def test_ref_max_makes_db_loudness_invariant(clips):
     mel = MelSpectrogramTransformer(ref="max")
-    loud, quiet = mel.fit_transform([clips[2], 0.01 * clips[2]])
-    np.testing.assert_allclose(loud, quiet, atol=1e-3)
+    loud, quiet = mel.fit_transform([clips[2], 0.1 * clips[2]])
+    above_floor = loud > -60  # the quiet copy reaches librosa's 1e-10 power floor sooner
+    np.testing.assert_allclose(loud[above_floor], quiet[above_floor], atol=1e-3)
     assert loud.max() == pytest.approx(0.0, abs=1e-5)
 
 
@@ -153,7 +154,7 @@ def test_segments_mode_follows_yamnet_and_pads_with_zero_segments(clips):
 
 
 def test_segment_patch_equals_uncentred_log_mel_of_that_window():
-    wave = tone(700, 1.2) + tone(1900, 1.2, amp=0.1)
+    wave = tone(700, 2.0) + tone(1900, 2.0, amp=0.1)
     seg = MelSpectrogramTransformer(output="segments").fit_transform([wave])[0]
     second = wave[7800 : 7800 + 15600]
     ref = MelSpectrogramTransformer(

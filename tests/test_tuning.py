@@ -385,6 +385,7 @@ def test_user_study_accumulates_and_storage_study_conflict():
         )
 
 
+@pytest.mark.filterwarnings("ignore:The groups parameter is ignored:UserWarning")
 def test_no_groups_and_leaky_cv_warning():
     X, y, groups = make_data()
     search = OptunaSearchCV(LogisticRegression(), {"C": FloatDistribution(0.1, 10)}, n_trials=1).fit(X, y)
@@ -397,6 +398,23 @@ def test_no_groups_and_leaky_cv_warning():
         LogisticRegression(), {"C": IntDistribution(1, 3)}, n_trials=2, cv=LeaveOneGroupOut()
     ).fit(X, y, groups=groups)
     assert search.n_splits_ == 6 and isinstance(search.best_params_["C"], int)
+
+
+def test_timeout_without_n_trials_and_verbose(caplog):
+    import logging
+
+    X, y, groups = make_data()
+    before = optuna.logging.get_verbosity()
+    caplog.set_level(logging.INFO, logger="optuna")
+    search = OptunaSearchCV(
+        LogisticRegression(), {"C": FloatDistribution(0.1, 10)}, n_trials=None, timeout=0.5, cv=2, verbose=True
+    ).fit(X, y, groups=groups)
+    assert search.n_trials_ >= 1
+    assert "Trial 0 finished" in caplog.text
+    assert optuna.logging.get_verbosity() == before  # restored
+    caplog.clear()
+    OptunaSearchCV(LogisticRegression(), {"C": FloatDistribution(0.1, 10)}, n_trials=2, cv=2).fit(X, y, groups=groups)
+    assert "Trial 0 finished" not in caplog.text  # quiet unless verbose
 
 
 def test_errors_are_clear_and_early():

@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 from sklearn.utils import Bunch
 
+from skser._validation import to_object_array
+
 __all__ = [
     "CANONICAL_EMOTIONS",
     "LABEL_MAPS",
@@ -188,8 +190,7 @@ def make_corpus(
         clips = frame["path"].to_numpy(dtype=object)
     else:
         # Fill an object array element by element: np.asarray would stack equal-length waves.
-        clips = np.empty(len(X), dtype=object)
-        clips[:] = list(X)
+        clips = to_object_array(X)
     clips = clips[keep]
     frame = frame.loc[keep, list(FRAME_COLUMNS) + [c for c in frame if c not in FRAME_COLUMNS]]
     frame = frame.reset_index(drop=True)
@@ -246,8 +247,7 @@ def combine(corpora: Sequence[Corpus], *, label_map=None, emotions=None) -> Corp
             frame["speaker"] = [
                 f"{i}:{s}" for i, f in enumerate(frames) for s in f["speaker"]
             ]
-    X = np.empty(len(clips), dtype=object)
-    X[:] = clips
+    X = to_object_array(clips)
     in_memory = not all(isinstance(c, str) for c in clips)
     return make_corpus(
         frame,

@@ -15,6 +15,8 @@ import numpy as np
 from sklearn.base import BaseEstimator, clone
 from sklearn.exceptions import NotFittedError
 
+from skser._validation import to_object_array
+
 __all__ = ["all_estimators", "check_estimator", "PUBLIC_MODULES"]
 
 #: Packages whose lazy ``__all__`` lists skser's public estimators.
@@ -136,8 +138,7 @@ def check_estimator(estimator, X, y=None, *, fit_params: dict | None = None) -> 
         _assert_same(first, _outputs(second_est, X, y, fit_params), f"{name}: random_state")
 
     if isinstance(X, list):
-        as_objects = np.empty(len(X), dtype=object)
-        as_objects[:] = X
+        as_objects = to_object_array(X)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             other = _fit(clone(estimator), as_objects, y, fit_params)
