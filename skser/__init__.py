@@ -33,8 +33,19 @@ _EXPORTS = {
     "EmbeddingTransformer": ".features",
     "TemporalPooling": ".features",
     "SpeakerStandardScaler": ".features",
+    "speaker_scorer": ".features",
+    # models
+    "SERKerasClassifier": ".models",
+    "FSERCNN": ".models",
+    "SpectrogramCNN2D": ".models",
+    "SpectrogramCNN1D": ".models",
+    "MFCCConv1D": ".models",
+    "MFCCLSTM": ".models",
+    "MFCCCNNLSTM": ".models",
+    "CNNRNN": ".models",
     # augmentation
     "SpectrogramAugmenter": ".augment",
+    "WaveformAugmenter": ".augment",
     # evaluation
     "unweighted_average_recall": ".metrics",
     "evaluate": ".model_selection",

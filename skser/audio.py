@@ -340,14 +340,10 @@ def fix_length(
     if n < length:
         before = (length - n) // 2
         after = length - n - before
-        if pad == "reflect" and n > 1:
-            # np.pad "reflect" needs pad widths < n: tile by repeated reflection.
-            out = wave
-            while len(out) < length:
-                grow = min(len(out) - 1, length - len(out))
-                left = grow // 2
-                out = np.pad(out, (left, grow - left), mode="reflect")
-            return out.astype(np.float32, copy=False)
+        if pad == "reflect":
+            # Mirror about the clip's edges; np.pad keeps mirroring when the pad is longer
+            # than the clip. A one-sample clip is repeated.
+            return np.pad(wave, (before, after), mode="reflect" if n > 1 else "edge")
         return np.pad(wave, (before, after), mode="constant")
     return wave
 

@@ -54,7 +54,9 @@ def _check_range(value: Any, name: str, *, symmetric_around: float = 0.0) -> tup
             raise ValueError(f"{name} must satisfy low <= high, got {value!r}.")
         return low, high
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value >= 0:
-        raise ValueError(f"{name} must be a non-negative number or a (low, high) pair, got {value!r}.")
+        raise ValueError(
+            f"{name} must be a non-negative number or a (low, high) pair, got {value!r}."
+        )
     return symmetric_around - float(value), symmetric_around + float(value)
 
 
@@ -144,7 +146,9 @@ class _AugmentSamplerMixin:
         if y is not None:
             y = np.asarray(y)
             if y.ndim != 1 or len(y) != n:
-                raise ValueError(f"y must be 1-D with one label per sample ({n}), got shape {y.shape}.")
+                raise ValueError(
+                    f"y must be 1-D with one label per sample ({n}), got shape {y.shape}."
+                )
         rng = _as_generator(self.random_state)
         parts = [batch] if self.keep_original else []
         parts += [self._augment(batch, rng) for _ in range(self.n_augmented)]
@@ -571,7 +575,7 @@ class WaveformAugmenter(_AugmentSamplerMixin, BaseEstimator):
     >>> waves = [np.sin(np.linspace(0, 200, n)).astype(np.float32) for n in (8000, 12000)]
     >>> aug = WaveformAugmenter(noise_snr_db=(10, 30), gain_db=6, n_augmented=2, random_state=0)
     >>> X_res, y_res = aug.fit_resample(waves, ["anger", "calm"])
-    >>> [len(w) for w in X_res], list(y_res)
+    >>> [len(w) for w in X_res], y_res.tolist()
     ([8000, 12000, 8000, 12000, 8000, 12000], ['anger', 'calm', 'anger', 'calm', 'anger', 'calm'])
     """
 

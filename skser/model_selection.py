@@ -274,7 +274,7 @@ def evaluate(
     >>> report.speaker_independent
     True
     """
-    y = np.asarray(y, dtype=object)
+    y = np.asarray(y)
     n = len(y)
     if n == 0:
         raise ValueError("evaluate() needs at least one clip; y is empty.")
@@ -356,19 +356,19 @@ def _fit_and_predict(estimator, X, y, groups, train, test, routing):
     fit_time = time.perf_counter() - started
     started = time.perf_counter()
     predict_params = {"groups": groups[test]} if routing.get("predict") else {}
-    y_pred = np.asarray(estimator.predict(X_test, **predict_params), dtype=object)
+    y_pred = np.asarray(estimator.predict(X_test, **predict_params))
     predict_time = time.perf_counter() - started
     proba, classes = None, None
     if hasattr(estimator, "predict_proba"):
         proba_params = {"groups": groups[test]} if routing.get("predict_proba") else {}
         proba = np.asarray(estimator.predict_proba(X_test, **proba_params), dtype=float)
-        classes = np.asarray(estimator.classes_, dtype=object)
+        classes = np.asarray(estimator.classes_)
     return y_pred, proba, classes, fit_time, predict_time
 
 
 def _build_report(results, splits, y, groups, splitter, speaker_independent) -> EvaluationReport:
     labels = sorted(np.unique(y).tolist())
-    y_pred = np.empty(len(y), dtype=object)
+    y_pred = np.empty_like(y)
     y_proba = np.zeros((len(y), len(labels))) if all(r[1] is not None for r in results) else None
     folds = []
     for (pred, proba, classes, fit_time, predict_time), (_, test) in zip(results, splits):

@@ -328,8 +328,14 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         if self.n_trials is None:
             if self.timeout is None:
                 raise ValueError("n_trials=None needs a timeout, else the search never ends.")
-        elif isinstance(self.n_trials, bool) or not isinstance(self.n_trials, numbers.Integral) or self.n_trials < 1:
-            raise ValueError(f"n_trials must be an integer >= 1 (or None with a timeout), got {self.n_trials!r}.")
+        elif (
+            isinstance(self.n_trials, bool)
+            or not isinstance(self.n_trials, numbers.Integral)
+            or self.n_trials < 1
+        ):
+            raise ValueError(
+                f"n_trials must be an integer >= 1 (or None with a timeout), got {self.n_trials!r}."
+            )
         check_positive(self.timeout, "timeout", allow_none=True)
         check_option(self.direction, "direction", ["maximize", "minimize"])
         if not (self.error_score == "raise" or isinstance(self.error_score, numbers.Real)):
@@ -410,11 +416,22 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
                 try:
                     clone(base).set_params(**params)
                 except ValueError as exc:
-                    raise ValueError(f"param_distributions(trial) returned {sorted(params)}: {exc}") from exc
+                    raise ValueError(
+                        f"param_distributions(trial) returned {sorted(params)}: {exc}"
+                    ) from exc
             trial.set_user_attr(_WORKER, worker)
             jobs = (
                 delayed(_fit_and_score)(
-                    clone(base), params, X, y, train, test, fit_params, score_params, self.scorer_, self.error_score
+                    clone(base),
+                    params,
+                    X,
+                    y,
+                    train,
+                    test,
+                    fit_params,
+                    score_params,
+                    self.scorer_,
+                    self.error_score,
                 )
                 for train, test in splits
             )
@@ -430,7 +447,9 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
                     trial.report(running, step=step)
                     if trial.should_prune():
                         self._record(trial, scores, fit_times)
-                        raise optuna.TrialPruned(f"pruned after inner fold {step} at mean score {running:.4g}")
+                        raise optuna.TrialPruned(
+                            f"pruned after inner fold {step} at mean score {running:.4g}"
+                        )
             finally:
                 with contextlib.suppress(Exception):
                     results.close()
@@ -473,7 +492,9 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         if groups is not None:
             groups = np.asarray(groups)
             if len(groups) != n_samples:
-                raise ValueError(f"groups has {len(groups)} entries but X has {n_samples} samples.")
+                raise ValueError(
+                    f"groups has {len(groups)} entries but X has {n_samples} samples."
+                )
         self.scorer_ = self._get_scorer()
 
         if get_config()["enable_metadata_routing"]:
@@ -542,7 +563,11 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         if isinstance(self.cv, numbers.Integral):
             n = check_positive(int(self.cv), "cv", integer=True)
             if groups is not None:
-                return StratifiedGroupKFold(n, shuffle=True, random_state=0) if classifier else GroupKFold(n)
+                return (
+                    StratifiedGroupKFold(n, shuffle=True, random_state=0)
+                    if classifier
+                    else GroupKFold(n)
+                )
             return (StratifiedKFold if classifier else KFold)(n, shuffle=True, random_state=0)
         return check_cv(self.cv, y, classifier=classifier)
 
@@ -563,7 +588,9 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
             std = np.nanstd(split_scores, axis=1) if n else np.zeros(0)
             mean_fit = np.nanmean(fit_times, axis=1) if n else np.zeros(0)
             std_fit = np.nanstd(fit_times, axis=1) if n else np.zeros(0)
-        values = np.array([t.value if c else np.nan for t, c in zip(trials, complete, strict=True)], dtype=float)
+        values = np.array(
+            [t.value if c else np.nan for t, c in zip(trials, complete, strict=True)], dtype=float
+        )
         mean[complete] = values[complete]  # the objective itself (user studies may lack splits)
         # Rank complete trials by their value (1 = best); the rest after them.
         sign = -1.0 if (self.study_.direction == optuna.study.StudyDirection.MAXIMIZE) else 1.0
@@ -675,14 +702,20 @@ def _index_params(params, n_samples, indices):
     """Sample-aligned fit parameters restricted to ``indices``; the rest as is."""
     out = {}
     for key, value in params.items():
-        if hasattr(value, "__len__") and not isinstance(value, str | bytes | Mapping) and len(value) == n_samples:
+        if (
+            hasattr(value, "__len__")
+            and not isinstance(value, str | bytes | Mapping)
+            and len(value) == n_samples
+        ):
             out[key] = _safe_indexing(value, indices)
         else:
             out[key] = value
     return out
 
 
-def _fit_and_score(estimator, params, X, y, train, test, fit_params, score_params, scorer, error_score):
+def _fit_and_score(
+    estimator, params, X, y, train, test, fit_params, score_params, scorer, error_score
+):
     """Fit on ``train``, score on ``test``; ``(score, fit_seconds)``."""
     n = len(y) if y is not None else len(X)
     started = time.perf_counter()
@@ -692,7 +725,9 @@ def _fit_and_score(estimator, params, X, y, train, test, fit_params, score_param
         estimator.fit(_safe_indexing(X, train), y_train, **_index_params(fit_params, n, train))
         fit_time = time.perf_counter() - started
         y_test = None if y is None else _safe_indexing(y, test)
-        score = scorer(estimator, _safe_indexing(X, test), y_test, **_index_params(score_params, n, test))
+        score = scorer(
+            estimator, _safe_indexing(X, test), y_test, **_index_params(score_params, n, test)
+        )
         score = float(score)
     except Exception as exc:
         if error_score == "raise":

@@ -122,9 +122,9 @@ def test_image_mode_follows_fser(clips):
 
 def test_image_grey_channels_and_orientation():
     low = tone(150, 1.0)
-    grey = MelSpectrogramTransformer(output="image", colormap=None, image_size=(32, 48)).fit_transform(
-        [low]
-    )[0]
+    grey = MelSpectrogramTransformer(
+        output="image", colormap=None, image_size=(32, 48)
+    ).fit_transform([low])[0]
     assert grey.shape == (32, 48, 3)
     np.testing.assert_array_equal(grey[..., 0], grey[..., 1])
     np.testing.assert_array_equal(grey[..., 0], grey[..., 2])
@@ -167,7 +167,9 @@ def test_segment_patch_equals_uncentred_log_mel_of_that_window():
 def test_real_segments_never_all_zero_even_after_standardization():
     mel = MelSpectrogramTransformer(output="segments", normalize="clip")
     out = mel.fit_transform([np.zeros(20000, dtype=np.float32), tone(400, 0.5)])
-    np.testing.assert_array_equal(count_segments(out), mel.segment_counts([np.zeros(20000), tone(400, 0.5)]))
+    np.testing.assert_array_equal(
+        count_segments(out), mel.segment_counts([np.zeros(20000), tone(400, 0.5)])
+    )
     assert np.all(np.isfinite(out))
 
 
@@ -191,7 +193,9 @@ def test_mfcc_matches_librosa(clips, params):
         lib.pop("win_length")
     top_db = lib.pop("top_db", 80.0)
     S = librosa.power_to_db(
-        librosa.feature.melspectrogram(y=y, sr=SR, **{k: v for k, v in lib.items() if k not in ("n_mfcc", "lifter")}),
+        librosa.feature.melspectrogram(
+            y=y, sr=SR, **{k: v for k, v in lib.items() if k not in ("n_mfcc", "lifter")}
+        ),
         top_db=top_db,
     )
     ref = librosa.feature.mfcc(S=S, n_mfcc=lib["n_mfcc"], lifter=lib.get("lifter", 0)).T
@@ -211,8 +215,12 @@ def test_mfcc_default_equals_librosa_mfcc_call(clips):
 def test_mfcc_deltas_and_cmvn(clips):
     y = clips[0]
     seq = MFCCTransformer(deltas=True).fit_transform([y])[0]
-    base = librosa.feature.mfcc(y=y, sr=SR, n_mfcc=13, n_fft=512, hop_length=160, win_length=400, n_mels=40)
-    ref = np.concatenate([base, librosa.feature.delta(base), librosa.feature.delta(base, order=2)]).T
+    base = librosa.feature.mfcc(
+        y=y, sr=SR, n_mfcc=13, n_fft=512, hop_length=160, win_length=400, n_mels=40
+    )
+    ref = np.concatenate(
+        [base, librosa.feature.delta(base), librosa.feature.delta(base, order=2)]
+    ).T
     np.testing.assert_allclose(seq, ref, atol=1e-3)
     normed = MFCCTransformer(deltas=True, cmvn=True).fit_transform([y])[0]
     np.testing.assert_allclose(normed.mean(axis=0), 0, atol=1e-4)
@@ -322,10 +330,23 @@ def test_clone_pickle_and_list_vs_2d_array(transformer, clips):
 
 
 def test_n_jobs_two_equals_n_jobs_one(clips):
-    for transformer in (MelSpectrogramTransformer(output="segments"), GTCCTransformer(output="stats")):
+    for transformer in (
+        MelSpectrogramTransformer(output="segments"),
+        GTCCTransformer(output="stats"),
+    ):
         one = transformer.set_params(n_jobs=1).fit_transform(clips)
         two = clone(transformer).set_params(n_jobs=2).fit_transform(clips)
         np.testing.assert_array_equal(one, two)
+
+
+@pytest.mark.slow  # starting worker processes takes seconds on a busy machine
+def test_process_backend_gives_the_same_result(clips):
+    from joblib import parallel_config
+
+    mfcc = MFCCTransformer(output="stats", deltas=True, n_jobs=2)
+    with parallel_config(backend="loky"):
+        in_processes = mfcc.fit_transform(clips)
+    np.testing.assert_array_equal(in_processes, mfcc.set_params(n_jobs=1).fit_transform(clips))
 
 
 def test_paths_and_arrays_give_the_same_features(tmp_path, clips):
@@ -348,10 +369,14 @@ def test_memory_caches_per_clip_and_sees_edited_files(tmp_path, clips):
     first = mfcc.fit_transform([str(path), clips[0]])
     assert any(cache.rglob("output.pkl"))
     np.testing.assert_array_equal(mfcc.transform([str(path), clips[0]]), first)
-    np.testing.assert_allclose(first, MFCCTransformer(output="stats").fit_transform([clips[1], clips[0]]), atol=1e-5)
+    np.testing.assert_allclose(
+        first, MFCCTransformer(output="stats").fit_transform([clips[1], clips[0]]), atol=1e-5
+    )
     sf.write(path, clips[2], SR, subtype="FLOAT")  # edited file: new size
     edited = mfcc.transform([str(path)])
-    np.testing.assert_allclose(edited, MFCCTransformer(output="stats").fit_transform([clips[2]]), atol=1e-5)
+    np.testing.assert_allclose(
+        edited, MFCCTransformer(output="stats").fit_transform([clips[2]]), atol=1e-5
+    )
 
 
 def test_feature_union_and_pandas_output():

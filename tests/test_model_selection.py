@@ -127,3 +127,13 @@ def test_evaluate_does_not_fit_the_given_estimator_and_runs_parallel():
     assert not hasattr(pipe[-1], "classes_")
     assert serial.uar == pytest.approx(parallel.uar)
     assert serial.uar > 0.8
+
+
+def test_integer_labels_work():
+    rng = np.random.default_rng(1)
+    y = np.repeat([0, 1], 20)
+    X = rng.normal(size=(40, 2)) + y[:, None] * 3.0
+    groups = np.tile(np.arange(4), 10)
+    report = evaluate(SVC(), X, y, groups=groups)
+    assert report.labels == [0, 1]
+    assert report.uar > 0.9

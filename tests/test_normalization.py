@@ -152,9 +152,7 @@ def test_feature_names_pass_through_and_pickle():
     assert list(out.columns) == ["f0_mean", "f0_std", "energy", "mfcc1"]
     assert list(scaler.get_feature_names_out()) == list(frame.columns)
     restored = pickle.loads(pickle.dumps(scaler))
-    np.testing.assert_allclose(
-        restored.transform(frame, groups=groups), out.to_numpy(), rtol=1e-6
-    )
+    np.testing.assert_allclose(restored.transform(frame, groups=groups), out.to_numpy(), rtol=1e-6)
 
 
 def test_groups_requested_by_default():
@@ -171,8 +169,11 @@ def test_pipeline_routes_groups_to_fit_and_predict(routing):
     _Spy.log = []
     pipe = make_pipeline(_Spy(), SVC()).fit(X, y, groups=groups)
     pipe.predict(X[groups == 5], groups=groups[groups == 5])
-    assert _Spy.log == [("fit", frozenset(range(8))), ("transform", frozenset(range(8))),
-                        ("transform", frozenset({5}))]
+    assert _Spy.log == [
+        ("fit", frozenset(range(8))),
+        ("transform", frozenset(range(8))),
+        ("transform", frozenset({5})),
+    ]
 
 
 def test_cross_validate_sees_each_test_folds_speakers(routing):
@@ -181,7 +182,12 @@ def test_cross_validate_sees_each_test_folds_speakers(routing):
     _Spy.log = []
     pipe = make_pipeline(_Spy(), SVC())
     result = cross_validate(
-        pipe, X, y, cv=cv, params={"groups": groups}, scoring=speaker_scorer(),
+        pipe,
+        X,
+        y,
+        cv=cv,
+        params={"groups": groups},
+        scoring=speaker_scorer(),
         return_indices=True,
     )
     test_sets = [frozenset(groups[t].tolist()) for t in result["indices"]["test"]]
@@ -194,16 +200,26 @@ def test_cross_validate_sees_each_test_folds_speakers(routing):
     # Per-speaker normalization beats global standardization on offset speakers.
     with pytest.warns(SpeakerNormalizationWarning):  # plain scoring: no groups at predict
         cross_validate(pipe, X, y, cv=cv, params={"groups": groups}, scoring="balanced_accuracy")
-    base = cross_validate(make_pipeline(StandardScaler(), SVC()), X, y, cv=cv,
-                          params={"groups": groups}, scoring="balanced_accuracy")
+    base = cross_validate(
+        make_pipeline(StandardScaler(), SVC()),
+        X,
+        y,
+        cv=cv,
+        params={"groups": groups},
+        scoring="balanced_accuracy",
+    )
     assert result["test_score"].mean() > base["test_score"].mean() + 0.1
 
 
 def test_grid_search_with_speaker_scorer(routing):
     X, y, groups = _offset_data()
     _Spy.log = []
-    search = GridSearchCV(make_pipeline(_Spy(), SVC()), {"svc__C": [0.1, 1.0]},
-                          cv=GroupKFold(n_splits=4), scoring=speaker_scorer())
+    search = GridSearchCV(
+        make_pipeline(_Spy(), SVC()),
+        {"svc__C": [0.1, 1.0]},
+        cv=GroupKFold(n_splits=4),
+        scoring=speaker_scorer(),
+    )
     search.fit(X, y, groups=groups)
     assert np.all(np.isfinite(search.cv_results_["mean_test_score"]))
     transformed = [s for kind, s in _Spy.log if kind == "transform"]
@@ -223,21 +239,29 @@ def test_speaker_scorer_needs_routing():
         speaker_scorer()(pipe, X, y, groups=groups)
 
 
-@pytest.mark.slow
 def test_speaker_normalization_helps_on_the_synthetic_corpus(routing):
     from skser.datasets import make_synthetic_corpus
     from skser.features import MFCCTransformer, TemporalPooling
 
     corpus = make_synthetic_corpus(
-        n_speakers=6, n_per_class=4, emotions=["anger", "happiness", "neutral", "sadness"],
-        duration=1.0, random_state=0,
+        n_speakers=6,
+        n_per_class=4,
+        emotions=["anger", "happiness", "neutral", "sadness"],
+        duration=1.0,
+        random_state=0,
     )
     features = TemporalPooling().fit_transform(MFCCTransformer(n_mfcc=20).fit_transform(corpus.X))
     y, groups = np.asarray(corpus.y), np.asarray(corpus.groups)
     cv = GroupKFold(n_splits=6)
     kwargs = dict(cv=cv, params={"groups": groups})
-    base = cross_validate(make_pipeline(StandardScaler(), SVC()), features, y,
-                          scoring="balanced_accuracy", **kwargs)["test_score"].mean()
-    per_speaker = cross_validate(make_pipeline(SpeakerStandardScaler(), SVC()), features, y,
-                                 scoring=speaker_scorer(), **kwargs)["test_score"].mean()
+    base = cross_validate(
+        make_pipeline(StandardScaler(), SVC()), features, y, scoring="balanced_accuracy", **kwargs
+    )["test_score"].mean()
+    per_speaker = cross_validate(
+        make_pipeline(SpeakerStandardScaler(), SVC()),
+        features,
+        y,
+        scoring=speaker_scorer(),
+        **kwargs,
+    )["test_score"].mean()
     assert per_speaker > base + 0.03

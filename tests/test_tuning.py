@@ -12,7 +12,13 @@ import optuna
 import pytest
 from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 from sklearn import config_context
-from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin, is_classifier, is_regressor
+from sklearn.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    TransformerMixin,
+    is_classifier,
+    is_regressor,
+)
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.model_selection import GroupKFold, KFold, LeaveOneGroupOut, cross_validate
 from sklearn.pipeline import Pipeline, make_pipeline
@@ -98,7 +104,9 @@ GAMMA = {"svc__gamma": FloatDistribution(1e-3, 1e3, log=True)}
 
 def test_finds_good_params_and_refits_on_all_data():
     X, y, groups = make_data()
-    search = OptunaSearchCV(svc_pipeline(), GAMMA, n_trials=12, random_state=0).fit(X, y, groups=groups)
+    search = OptunaSearchCV(svc_pipeline(), GAMMA, n_trials=12, random_state=0).fit(
+        X, y, groups=groups
+    )
 
     res = search.cv_results_
     assert search.n_trials_ == 12 and len(res["params"]) == 12
@@ -148,7 +156,9 @@ def test_is_classifier_and_delegated_methods():
     assert search.score(X, y) == pytest.approx(np.mean(search.predict(X) == y))
     assert pickle.loads(pickle.dumps(search)).predict(X[:5]).shape == (5,)
 
-    unrefit = OptunaSearchCV(LogisticRegression(), {"C": FloatDistribution(0.1, 1)}, n_trials=2, refit=False)
+    unrefit = OptunaSearchCV(
+        LogisticRegression(), {"C": FloatDistribution(0.1, 1)}, n_trials=2, refit=False
+    )
     unrefit.fit(X, y, groups=groups)
     assert not hasattr(unrefit, "best_estimator_") and "C" in unrefit.best_params_
 
@@ -168,9 +178,9 @@ def test_groups_reach_the_inner_cv_speaker_independently():
     with config_context(enable_metadata_routing=True):
         spy = GroupSpy().set_fit_request(groups=True)
         pipe = make_pipeline(spy, LogisticRegression())
-        OptunaSearchCV(pipe, {"logisticregression__C": FloatDistribution(0.1, 10)}, cv=3, n_trials=1).fit(
-            X, y, groups=groups
-        )
+        OptunaSearchCV(
+            pipe, {"logisticregression__C": FloatDistribution(0.1, 10)}, cv=3, n_trials=1
+        ).fit(X, y, groups=groups)
     inner, refit = SEEN_FIT_GROUPS[:-1], SEEN_FIT_GROUPS[-1]
     assert len(inner) == 3
     # the 3 inner training sets partition the speakers' held-out folds
@@ -183,8 +193,12 @@ def test_groups_reach_the_inner_cv_speaker_independently():
 def test_routed_groups_reach_a_requesting_step_with_default_loso():
     X, y, groups = make_data()
     with config_context(enable_metadata_routing=True):
-        pipe = Pipeline([("spy", GroupSpy().set_fit_request(groups=True)), ("clf", LogisticRegression())])
-        search = OptunaSearchCV(pipe, {"clf__C": FloatDistribution(0.1, 10)}, n_trials=2, random_state=0)
+        pipe = Pipeline(
+            [("spy", GroupSpy().set_fit_request(groups=True)), ("clf", LogisticRegression())]
+        )
+        search = OptunaSearchCV(
+            pipe, {"clf__C": FloatDistribution(0.1, 10)}, n_trials=2, random_state=0
+        )
         search.fit(X, y, groups=groups)
     assert search.n_splits_ == 6
     assert len(SEEN_FIT_GROUPS) == 2 * 6 + 1  # trials x folds + refit
@@ -195,7 +209,9 @@ def test_routed_groups_reach_a_requesting_step_with_default_loso():
     # Without routing, groups only split; the step gets none (and a plain fit works).
     SEEN_FIT_GROUPS.clear()
     pipe = Pipeline([("spy", GroupSpy()), ("clf", LogisticRegression())])
-    OptunaSearchCV(pipe, {"clf__C": FloatDistribution(0.1, 10)}, n_trials=1).fit(X, y, groups=groups)
+    OptunaSearchCV(pipe, {"clf__C": FloatDistribution(0.1, 10)}, n_trials=1).fit(
+        X, y, groups=groups
+    )
     assert all(g is None for g in SEEN_FIT_GROUPS)
 
 
@@ -203,11 +219,19 @@ def test_nested_cross_validate_fresh_study_and_no_leakage():
     X, y, groups = make_data(n_speakers=6)
     n_trials = 3
     with config_context(enable_metadata_routing=True):
-        pipe = Pipeline([("spy", GroupSpy().set_fit_request(groups=True)), ("clf", LogisticRegression())])
-        search = OptunaSearchCV(
-            pipe, {"clf__C": FloatDistribution(0.01, 10, log=True)}, cv=SpyGroupKFold(2), n_trials=n_trials, random_state=0
+        pipe = Pipeline(
+            [("spy", GroupSpy().set_fit_request(groups=True)), ("clf", LogisticRegression())]
         )
-        out = cross_validate(search, X, y, cv=GroupKFold(3), params={"groups": groups}, return_estimator=True)
+        search = OptunaSearchCV(
+            pipe,
+            {"clf__C": FloatDistribution(0.01, 10, log=True)},
+            cv=SpyGroupKFold(2),
+            n_trials=n_trials,
+            random_state=0,
+        )
+        out = cross_validate(
+            search, X, y, cv=GroupKFold(3), params={"groups": groups}, return_estimator=True
+        )
 
     fitted = out["estimator"]
     assert len(fitted) == 3
@@ -234,12 +258,16 @@ def test_same_random_state_same_result():
     X, y, groups = make_data()
 
     def run(seed):
-        return OptunaSearchCV(svc_pipeline(), GAMMA, n_trials=5, random_state=seed, cv=3).fit(X, y, groups=groups)
+        return OptunaSearchCV(svc_pipeline(), GAMMA, n_trials=5, random_state=seed, cv=3).fit(
+            X, y, groups=groups
+        )
 
     a, b, c = run(7), run(7), run(8)
     assert a.best_params_ == b.best_params_
     assert a.cv_results_["params"] == b.cv_results_["params"]
-    np.testing.assert_array_equal(a.cv_results_["mean_test_score"], b.cv_results_["mean_test_score"])
+    np.testing.assert_array_equal(
+        a.cv_results_["mean_test_score"], b.cv_results_["mean_test_score"]
+    )
     assert a.cv_results_["params"] != c.cv_results_["params"]
 
 
@@ -280,7 +308,7 @@ def test_two_worker_processes_share_one_sqlite_study(tmp_path):
         for seed in (1, 2)
     ]
     outputs = [p.communicate(timeout=120) for p in procs]
-    for p, (stdout, stderr) in zip(procs, outputs, strict=True):
+    for p, (_stdout, stderr) in zip(procs, outputs, strict=True):
         assert p.returncode == 0, stderr
 
     study = optuna.load_study(study_name="shared", storage=url)
@@ -353,7 +381,9 @@ def test_fold_level_pruning_records_pruned_trials():
             assert list(t.intermediate_values) == [0]
 
     # Without a pruner nothing is pruned, whatever the scores.
-    plain = OptunaSearchCV(svc_pipeline(), space, n_trials=4, random_state=0).fit(X, y, groups=groups)
+    plain = OptunaSearchCV(svc_pipeline(), space, n_trials=4, random_state=0).fit(
+        X, y, groups=groups
+    )
     assert set(plain.cv_results_["state"]) == {"COMPLETE"}
 
 
@@ -361,39 +391,56 @@ def test_parallel_folds_match_sequential():
     from joblib import parallel_config
 
     X, y, groups = make_data()
-    seq = OptunaSearchCV(svc_pipeline(), GAMMA, n_trials=3, random_state=0).fit(X, y, groups=groups)
+    seq = OptunaSearchCV(svc_pipeline(), GAMMA, n_trials=3, random_state=0).fit(
+        X, y, groups=groups
+    )
     with parallel_config(backend="threading"):
-        par = OptunaSearchCV(svc_pipeline(), GAMMA, n_trials=3, random_state=0, n_jobs=2).fit(X, y, groups=groups)
+        par = OptunaSearchCV(svc_pipeline(), GAMMA, n_trials=3, random_state=0, n_jobs=2).fit(
+            X, y, groups=groups
+        )
     for i in range(6):
-        np.testing.assert_array_equal(seq.cv_results_[f"split{i}_test_score"], par.cv_results_[f"split{i}_test_score"])
+        np.testing.assert_array_equal(
+            seq.cv_results_[f"split{i}_test_score"], par.cv_results_[f"split{i}_test_score"]
+        )
 
 
 def test_user_study_accumulates_and_storage_study_conflict():
     X, y, groups = make_data()
-    study = optuna.create_study(direction="maximize", sampler=optuna.samplers.RandomSampler(seed=0))
-    search = OptunaSearchCV(LogisticRegression(), {"C": FloatDistribution(0.1, 10)}, study=study, n_trials=2, cv=3)
+    study = optuna.create_study(
+        direction="maximize", sampler=optuna.samplers.RandomSampler(seed=0)
+    )
+    search = OptunaSearchCV(
+        LogisticRegression(), {"C": FloatDistribution(0.1, 10)}, study=study, n_trials=2, cv=3
+    )
     search.fit(X, y, groups=groups)
     search.fit(X, y, groups=groups)
     assert search.study_ is study and search.n_trials_ == 4
     # the default: a fresh study each fit
-    fresh = OptunaSearchCV(LogisticRegression(), {"C": FloatDistribution(0.1, 10)}, n_trials=2, cv=3)
+    fresh = OptunaSearchCV(
+        LogisticRegression(), {"C": FloatDistribution(0.1, 10)}, n_trials=2, cv=3
+    )
     first = fresh.fit(X, y, groups=groups).study_
     assert fresh.fit(X, y, groups=groups).study_ is not first and fresh.n_trials_ == 2
     with pytest.raises(ValueError, match="either study"):
-        OptunaSearchCV(LogisticRegression(), {"C": FloatDistribution(0.1, 10)}, study=study, storage="sqlite://").fit(
-            X, y, groups=groups
-        )
+        OptunaSearchCV(
+            LogisticRegression(),
+            {"C": FloatDistribution(0.1, 10)},
+            study=study,
+            storage="sqlite://",
+        ).fit(X, y, groups=groups)
 
 
 @pytest.mark.filterwarnings("ignore:The groups parameter is ignored:UserWarning")
 def test_no_groups_and_leaky_cv_warning():
     X, y, groups = make_data()
-    search = OptunaSearchCV(LogisticRegression(), {"C": FloatDistribution(0.1, 10)}, n_trials=1).fit(X, y)
+    search = OptunaSearchCV(
+        LogisticRegression(), {"C": FloatDistribution(0.1, 10)}, n_trials=1
+    ).fit(X, y)
     assert search.n_splits_ == 5  # StratifiedKFold(5) without speakers
     with pytest.warns(SpeakerLeakageWarning, match="speaker"):
-        OptunaSearchCV(LogisticRegression(), {"C": FloatDistribution(0.1, 10)}, n_trials=1, cv=KFold(4)).fit(
-            X, y, groups=groups
-        )
+        OptunaSearchCV(
+            LogisticRegression(), {"C": FloatDistribution(0.1, 10)}, n_trials=1, cv=KFold(4)
+        ).fit(X, y, groups=groups)
     search = OptunaSearchCV(
         LogisticRegression(), {"C": IntDistribution(1, 3)}, n_trials=2, cv=LeaveOneGroupOut()
     ).fit(X, y, groups=groups)
@@ -407,13 +454,20 @@ def test_timeout_without_n_trials_and_verbose(caplog):
     before = optuna.logging.get_verbosity()
     caplog.set_level(logging.INFO, logger="optuna")
     search = OptunaSearchCV(
-        LogisticRegression(), {"C": FloatDistribution(0.1, 10)}, n_trials=None, timeout=0.5, cv=2, verbose=True
+        LogisticRegression(),
+        {"C": FloatDistribution(0.1, 10)},
+        n_trials=None,
+        timeout=0.5,
+        cv=2,
+        verbose=True,
     ).fit(X, y, groups=groups)
     assert search.n_trials_ >= 1
     assert "Trial 0 finished" in caplog.text
     assert optuna.logging.get_verbosity() == before  # restored
     caplog.clear()
-    OptunaSearchCV(LogisticRegression(), {"C": FloatDistribution(0.1, 10)}, n_trials=2, cv=2).fit(X, y, groups=groups)
+    OptunaSearchCV(LogisticRegression(), {"C": FloatDistribution(0.1, 10)}, n_trials=2, cv=2).fit(
+        X, y, groups=groups
+    )
     assert "Trial 0 finished" not in caplog.text  # quiet unless verbose
 
 
@@ -421,7 +475,14 @@ def test_errors_are_clear_and_early():
     X, y, groups = make_data()
     est = CountingClassifier()
     with pytest.raises(ValueError, match=r"does not have: \['beta', 'gamma'\]"):
-        OptunaSearchCV(est, {"alpha": FloatDistribution(0, 1), "gamma": FloatDistribution(0, 1), "beta": FloatDistribution(0, 1)}).fit(X, y)
+        OptunaSearchCV(
+            est,
+            {
+                "alpha": FloatDistribution(0, 1),
+                "gamma": FloatDistribution(0, 1),
+                "beta": FloatDistribution(0, 1),
+            },
+        ).fit(X, y)
     assert FIT_CALLS == []  # before any trial
     with pytest.raises(ValueError, match="n_trials"):
         OptunaSearchCV(est, {"alpha": FloatDistribution(0, 1)}, n_trials=0).fit(X, y)
@@ -437,13 +498,22 @@ def test_errors_are_clear_and_early():
         OptunaSearchCV(est, {"alpha": FloatDistribution(0, 1)}, error_score="ignore").fit(X, y)
     assert FIT_CALLS == []
     with pytest.raises(ValueError, match="bogus"):
-        OptunaSearchCV(est, lambda trial: {"bogus": trial.suggest_float("b", 0, 1)}, n_trials=1).fit(X, y)
+        OptunaSearchCV(
+            est, lambda trial: {"bogus": trial.suggest_float("b", 0, 1)}, n_trials=1
+        ).fit(X, y)
     with pytest.raises(TypeError, match="must return a dict"):
         OptunaSearchCV(est, lambda trial: trial.suggest_float("b", 0, 1), n_trials=1).fit(X, y)
     with pytest.raises(RuntimeError, match="boom in fit"):
-        OptunaSearchCV(FailingClassifier(), {"alpha": FloatDistribution(0, 1)}, n_trials=1, error_score="raise").fit(X, y)
+        OptunaSearchCV(
+            FailingClassifier(),
+            {"alpha": FloatDistribution(0, 1)},
+            n_trials=1,
+            error_score="raise",
+        ).fit(X, y)
     with pytest.warns(Warning), pytest.raises(ValueError, match="No trial completed"):
-        OptunaSearchCV(FailingClassifier(), {"alpha": FloatDistribution(0, 1)}, n_trials=2).fit(X, y, groups=groups)
+        OptunaSearchCV(FailingClassifier(), {"alpha": FloatDistribution(0, 1)}, n_trials=2).fit(
+            X, y, groups=groups
+        )
     with pytest.raises(ValueError, match="groups has 3 entries"):
         OptunaSearchCV(est, {"alpha": FloatDistribution(0, 1)}).fit(X, y, groups=[0, 1, 2])
 
@@ -459,7 +529,9 @@ def test_failed_folds_mark_trial_failed_but_search_goes_on():
 
     space = {"alpha": CategoricalDistribution([0.1, 0.9])}
     with pytest.warns(Warning):
-        search = OptunaSearchCV(SometimesFails(), space, n_trials=6, random_state=0, cv=3).fit(X, y, groups=groups)
+        search = OptunaSearchCV(SometimesFails(), space, n_trials=6, random_state=0, cv=3).fit(
+            X, y, groups=groups
+        )
     res = search.cv_results_
     states = dict(zip([p["alpha"] for p in res["params"]], res["state"], strict=False))
     assert set(res["state"]) == {"COMPLETE", "FAIL"}

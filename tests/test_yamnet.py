@@ -2,11 +2,15 @@
 
 Tolerances measured on this TFLite export (int8 weights, XNNPACK):
 - NumPy frontend vs the export's own patch: the export's DFT and mel matrices
-  are int8, so they differ by quantization noise, large only in near-silent
-  bands (log amplifies it): max abs diff ~0.2 where log-mel > -3, mean ~0.04.
+  (and, dynamically, each frame's spectrum) are int8, so the two differ by
+  quantization noise that log amplifies in weak bands: where both log-mels
+  exceed -3, mean abs diff ~0.026 and 99th percentile ~0.27; where both exceed
+  0, max ~0.25. Weak bands of a loud frame may hit the export's floor log(0.001).
 - Keras (dequantized weights) vs the export's embedding on the same patch:
   cosine >= 0.9995, max abs diff ~0.12 (embedding values up to ~8); the
   residual is the export's dynamic int8 quantization of activations.
+- Keras on the NumPy frontend vs the export end to end: per-window cosine
+  0.97-0.9998, clip-mean cosine ~0.9986-0.9997 (the frontend difference above).
 """
 
 from __future__ import annotations
@@ -78,10 +82,12 @@ def test_bad_files_are_rejected_clearly(tmp_path):
 
 
 @pytest.mark.realdata
-def test_truncated_tflite_is_rejected(yamnet_tflite, tmp_path):
+@pytest.mark.parametrize("keep", [4096, -5000, -10])
+def test_truncated_tflite_is_rejected(yamnet_tflite, tmp_path, keep):
+    # TFLite's own loader segfaults on these; the flatbuffer walk must catch them first.
     broken = tmp_path / "broken.tflite"
-    broken.write_bytes(yamnet_tflite.read_bytes()[:4096])
-    with pytest.raises(ValueError, match="broken.tflite"):
+    broken.write_bytes(yamnet_tflite.read_bytes()[:keep])
+    with pytest.raises(ValueError, match=r"broken\.tflite.*damaged or truncated"):
         load_yamnet_runner(broken)
 
 
@@ -124,7 +130,7 @@ def test_patches_shapes_and_silence():
     assert log_mel_patches(np.zeros(100)).shape == (1, 96, 64)  # padded to one patch
     assert log_mel_patches(np.zeros(WINDOW_SAMPLES)).shape == (1, 96, 64)
     assert log_mel_patches(np.zeros(WINDOW_SAMPLES + 1)).shape == (2, 96, 64)
-    assert log_mel_patches(np.zeros(32000)).shape == (3, 96, 64)
+    assert log_mel_patches(np.zeros(32000)).shape == (4, 96, 64)  # 0, .48, .96, 1.44 s
     silent = waveform_patch(np.zeros((2, WINDOW_SAMPLES)))
     np.testing.assert_allclose(silent, np.log(0.001), rtol=1e-6)
     with pytest.raises(ValueError, match="15600"):
@@ -136,11 +142,16 @@ def test_numpy_frontend_matches_tflite_patch(tflite_outputs, speech_windows):
     _, _, tflite_patch = tflite_outputs
     ours = waveform_patch(speech_windows)
     diff = np.abs(ours - tflite_patch)
-    loud = tflite_patch > -3.0
-    assert loud.mean() > 0.05
-    assert diff[loud].max() < 0.3
-    assert diff.mean() < 0.1
-    assert np.corrcoef(ours.ravel(), tflite_patch.ravel())[0, 1] > 0.99
+    # The export quantizes each frame's spectrum to int8 before the mel product, so
+    # weak bands of a loud frame can drop to its floor log(0.001): compare where both
+    # see energy, and tightly where the energy is high.
+    both = (tflite_patch > -3.0) & (ours > -3.0)
+    strong = (tflite_patch > 0.0) & (ours > 0.0)
+    assert both.mean() > 0.2 and strong.mean() > 0.05
+    assert diff[both].mean() < 0.05
+    assert np.percentile(diff[both], 99) < 0.4
+    assert diff[strong].max() < 0.3
+    assert np.corrcoef(ours.ravel(), tflite_patch.ravel())[0, 1] > 0.98
 
 
 # -- runner -----------------------------------------------------------------------------------
@@ -180,7 +191,7 @@ def test_keras_backbone_matches_tflite_embedding(yamnet_tflite, tflite_outputs, 
     # is quantized), per clip (mean embedding) still close.
     from_wave = np.asarray(model(waveform_patch(speech_windows)))
     assert _cos(from_wave, emb).min() > 0.95
-    assert _cos(from_wave.mean(0), emb.mean(0)) > 0.999
+    assert _cos(from_wave.mean(0), emb.mean(0)) > 0.995
     top = build_yamnet_backbone(yamnet_tflite, include_top=True)
     np.testing.assert_allclose(np.asarray(top(patches)), scores, atol=0.03)
 
@@ -192,7 +203,7 @@ def test_keras_runner_agrees_with_tflite_runner(yamnet_tflite, tflite_outputs, s
     emb, scores, _ = tflite_outputs
     k_emb, k_scores = KerasYAMNet(yamnet_tflite, batch_size=3)(speech_windows)
     assert k_emb.shape == emb.shape
-    assert _cos(k_emb.mean(0), emb.mean(0)) > 0.999
+    assert _cos(k_emb.mean(0), emb.mean(0)) > 0.995
     assert k_scores.mean(0).argmax() == scores.mean(0).argmax() == 0  # Speech
 
 
@@ -203,7 +214,9 @@ def test_tflite_conversion_layouts(yamnet_tflite):
     assert weights["yamnet_layer2_depthwise"][0].shape == (3, 3, 32, 1)
     assert weights["yamnet_layer14_pointwise"][0].shape == (1, 1, 1024, 1024)
     assert weights["yamnet_classifier"][0].shape == (1024, 521)
-    backbone = sum(w.size for name, pair in weights.items() if name != "yamnet_classifier" for w in pair)
+    backbone = sum(
+        w.size for name, pair in weights.items() if name != "yamnet_classifier" for w in pair
+    )
     assert backbone == build_yamnet_backbone().count_params()
     assert all(np.all(np.isfinite(w)) for pair in weights.values() for w in pair)
 
@@ -234,7 +247,10 @@ def _write_legacy_h5(path, rng):
                 "moving_variance": rng.uniform(0.5, 2.0, width),
             }
         channels = filters
-    layers["logits"] = {"kernel": rng.normal(0, 0.03, (1024, 521)), "bias": rng.normal(0, 0.1, 521)}
+    layers["logits"] = {
+        "kernel": rng.normal(0, 0.03, (1024, 521)),
+        "bias": rng.normal(0, 0.1, 521),
+    }
     with h5py.File(path, "w") as fh:
         fh.attrs["layer_names"] = [n.encode() for n in layers]
         for name, variables in layers.items():
@@ -254,7 +270,11 @@ def _batchnorm_reference(layers):
     net = kl.Reshape((96, 64, 1))(inputs)
     assigned = []
     for i, (kind, stride, filters) in enumerate(LAYER_DEFS, start=1):
-        parts = [("conv", stride)] if kind == "conv" else [("depthwise_conv", stride), ("pointwise_conv", 1)]
+        parts = (
+            [("conv", stride)]
+            if kind == "conv"
+            else [("depthwise_conv", stride), ("pointwise_conv", 1)]
+        )
         for part, s in parts:
             name = f"layer{i}/{part}"
             if part == "depthwise_conv":
@@ -267,7 +287,10 @@ def _batchnorm_reference(layers):
             bn = kl.BatchNormalization(center=True, scale=False, epsilon=1e-4)
             net = kl.ReLU()(bn(conv(net)))
             bnv = layers[name + "/bn"]
-            assigned += [(conv, [kernel]), (bn, [bnv["beta"], bnv["moving_mean"], bnv["moving_variance"]])]
+            assigned += [
+                (conv, [kernel]),
+                (bn, [bnv["beta"], bnv["moving_mean"], bnv["moving_variance"]]),
+            ]
     emb = kl.GlobalAveragePooling2D()(net)
     model = keras.Model(inputs, emb)
     for layer, values in assigned:
@@ -292,6 +315,10 @@ def test_h5_conversion_folds_batchnorm_exactly(tmp_path):
     np.testing.assert_allclose(scores, 1 / (1 + np.exp(-logits)), atol=1e-4)
 
 
+def _text(value):
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
 def test_h5_missing_layer_is_named(tmp_path):
     rng = np.random.default_rng(1)
     path = tmp_path / "yamnet.h5"
@@ -299,7 +326,7 @@ def test_h5_missing_layer_is_named(tmp_path):
     import h5py
 
     with h5py.File(path, "a") as fh:
-        names = [n for n in fh.attrs["layer_names"] if n != b"layer7/pointwise_conv/bn"]
-        fh.attrs["layer_names"] = names
+        names = [_text(n) for n in fh.attrs["layer_names"]]
+        fh.attrs["layer_names"] = [n.encode() for n in names if n != "layer7/pointwise_conv/bn"]
     with pytest.raises(ValueError, match="layer7/pointwise_conv/bn"):
         yamnet_weights_from_h5(path)

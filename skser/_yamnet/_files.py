@@ -67,7 +67,9 @@ def resolve_yamnet_weights(weights: str | os.PathLike | None = None) -> Path:
     path = default_weights_path() if weights is None else Path(os.fspath(weights)).expanduser()
     where = "the default location" if weights is None else "weights="
     if not path.exists():
-        raise FileNotFoundError(f"YAMNet weights not found at {str(path)!r} ({where}).\n{download_hint()}")
+        raise FileNotFoundError(
+            f"YAMNet weights not found at {str(path)!r} ({where}).\n{download_hint()}"
+        )
     if path.is_dir():
         raise ValueError(f"weights must be a YAMNet weights file, got a directory: {str(path)!r}.")
     sniff_weights_format(path)
@@ -146,7 +148,9 @@ def yamnet_class_names(weights: str | os.PathLike | None = None) -> list[str]:
     with open(csv_path, newline="", encoding="utf-8") as fh:
         rows = list(csv.reader(fh))
     if not rows or [c.strip() for c in rows[0][:3]] != ["index", "mid", "display_name"]:
-        raise ValueError(f"{str(csv_path)!r} is not a YAMNet class map (header index,mid,display_name).")
+        raise ValueError(
+            f"{str(csv_path)!r} is not a YAMNet class map (header index,mid,display_name)."
+        )
     names = [row[2] for row in rows[1:] if row]
     if len(names) != 521:
         raise ValueError(f"{str(csv_path)!r} lists {len(names)} classes, expected 521.")

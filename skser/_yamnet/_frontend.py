@@ -136,8 +136,8 @@ def log_mel_patches(wave: np.ndarray, *, patch_hop: int = PATCH_HOP_FRAMES) -> n
     Examples
     --------
     >>> import numpy as np
-    >>> log_mel_patches(np.zeros(16000 * 2)).shape
-    (3, 96, 64)
+    >>> log_mel_patches(np.zeros(16000 * 2)).shape  # patches start at 0, 0.48, 0.96, 1.44 s
+    (4, 96, 64)
     """
     x = np.asarray(wave, dtype=np.float32)
     if x.ndim != 1 or x.size == 0:

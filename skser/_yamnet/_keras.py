@@ -68,10 +68,14 @@ def _build(input_shape, *, include_top: bool, both: bool = False, name: str = "y
         net = layers.Reshape((PATCH_FRAMES, PATCH_BANDS, 1), name=f"{name}_reshape")(net)
     for i, (kind, stride, filters) in enumerate(LAYER_DEFS, start=1):
         if kind == "conv":
-            net = layers.Conv2D(filters, 3, strides=stride, padding="same", name=f"yamnet_layer{i}_conv")(net)
+            net = layers.Conv2D(
+                filters, 3, strides=stride, padding="same", name=f"yamnet_layer{i}_conv"
+            )(net)
             net = layers.ReLU(name=f"yamnet_layer{i}_relu")(net)
             continue
-        net = layers.DepthwiseConv2D(3, strides=stride, padding="same", name=f"yamnet_layer{i}_depthwise")(net)
+        net = layers.DepthwiseConv2D(
+            3, strides=stride, padding="same", name=f"yamnet_layer{i}_depthwise"
+        )(net)
         net = layers.ReLU(name=f"yamnet_layer{i}_depthwise_relu")(net)
         net = layers.Conv2D(filters, 1, padding="same", name=f"yamnet_layer{i}_pointwise")(net)
         net = layers.ReLU(name=f"yamnet_layer{i}_pointwise_relu")(net)
@@ -125,8 +129,8 @@ def build_yamnet_backbone(
     --------
     >>> import numpy as np
     >>> model = build_yamnet_backbone()
-    >>> model(np.zeros((2, 96, 64), dtype="float32")).shape
-    TensorShape([2, 1024])
+    >>> tuple(model(np.zeros((2, 96, 64), dtype="float32")).shape)
+    (2, 1024)
     """
     if weights is not None and not (isinstance(weights, (str, os.PathLike))):
         raise TypeError(f"weights must be None, 'yamnet' or a path, got {type(weights).__name__}.")
@@ -150,7 +154,9 @@ def set_yamnet_weights(model, weights: dict[str, list[np.ndarray]]) -> None:
         expected = [tuple(w.shape) for w in layer.get_weights()]
         got = [tuple(v.shape) for v in values]
         if expected != got:
-            raise ValueError(f"YAMNet weights for {layer_name}: shapes {got}, expected {expected}.")
+            raise ValueError(
+                f"YAMNet weights for {layer_name}: shapes {got}, expected {expected}."
+            )
         layer.set_weights(values)
 
 
@@ -240,7 +246,9 @@ def yamnet_weights_from_h5(path: str | os.PathLike) -> dict[str, list[np.ndarray
         try:
             return layers[layer][var]
         except KeyError:
-            raise ValueError(f"{where!r} is not yamnet.h5: no variable {var!r} in layer {layer!r}.") from None
+            raise ValueError(
+                f"{where!r} is not yamnet.h5: no variable {var!r} in layer {layer!r}."
+            ) from None
 
     def bn(layer):
         get(layer, "moving_mean")
@@ -249,13 +257,23 @@ def yamnet_weights_from_h5(path: str | os.PathLike) -> dict[str, list[np.ndarray
     out = {}
     for i, (kind, _, _) in enumerate(LAYER_DEFS, start=1):
         if kind == "conv":
-            out[f"yamnet_layer{i}_conv"] = _fold(get(f"layer{i}/conv", "kernel"), bn(f"layer{i}/conv/bn"), depthwise=False)
+            out[f"yamnet_layer{i}_conv"] = _fold(
+                get(f"layer{i}/conv", "kernel"), bn(f"layer{i}/conv/bn"), depthwise=False
+            )
             continue
         dw = get(f"layer{i}/depthwise_conv", "depthwise_kernel")
-        out[f"yamnet_layer{i}_depthwise"] = _fold(dw, bn(f"layer{i}/depthwise_conv/bn"), depthwise=True)
+        out[f"yamnet_layer{i}_depthwise"] = _fold(
+            dw, bn(f"layer{i}/depthwise_conv/bn"), depthwise=True
+        )
         pw = get(f"layer{i}/pointwise_conv", "kernel")
-        out[f"yamnet_layer{i}_pointwise"] = _fold(pw, bn(f"layer{i}/pointwise_conv/bn"), depthwise=False)
-    dense = [v for v in layers.values() if "kernel" in v and v["kernel"].shape == (EMBEDDING_SIZE, N_CLASSES)]
+        out[f"yamnet_layer{i}_pointwise"] = _fold(
+            pw, bn(f"layer{i}/pointwise_conv/bn"), depthwise=False
+        )
+    dense = [
+        v
+        for v in layers.values()
+        if "kernel" in v and v["kernel"].shape == (EMBEDDING_SIZE, N_CLASSES)
+    ]
     if len(dense) != 1 or "bias" not in dense[0]:
         raise ValueError(f"{where!r} is not yamnet.h5: no single 1024 x 521 classifier layer.")
     out[CLASSIFIER] = [dense[0]["kernel"], dense[0]["bias"]]

@@ -7,9 +7,11 @@ installed, so skser keeps working once ``tf.lite`` is removed.
 
 from __future__ import annotations
 
+import importlib
 import os
 import warnings
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -32,7 +34,9 @@ def _interpreter_class():
     return Interpreter
 
 
-def make_interpreter(path: str | os.PathLike, *, num_threads: int = 1, preserve: bool = True, delegates: bool = True):
+def make_interpreter(
+    path: str | os.PathLike, *, num_threads: int = 1, preserve: bool = True, delegates: bool = True
+):
     """Open ``path`` with TFLite and allocate its tensors.
 
     Parameters
@@ -50,6 +54,7 @@ def make_interpreter(path: str | os.PathLike, *, num_threads: int = 1, preserve:
         Naming the file when TFLite cannot load it.
     """
     cls = _interpreter_class()
+    verify_tflite_file(path)
     kwargs = {"model_path": os.fspath(path), "num_threads": int(num_threads)}
     if preserve:
         kwargs["experimental_preserve_all_tensors"] = True
@@ -64,6 +69,81 @@ def make_interpreter(path: str | os.PathLike, *, num_threads: int = 1, preserve:
         except (ValueError, RuntimeError) as exc:
             raise ValueError(f"Cannot load {os.fspath(path)!r} as a TFLite model: {exc}") from exc
     return interpreter
+
+
+def verify_tflite_file(path: str | os.PathLike) -> None:
+    """Walk the whole flatbuffer so a damaged file raises here instead of crashing TFLite.
+
+    The TFLite C++ loader does not verify the file and segfaults on a
+    truncated one; reading every table with the Python schema bindings fails
+    cleanly (``struct.error``/``IndexError``) on out-of-range offsets.
+
+    Raises
+    ------
+    ValueError
+        Naming the file when it is truncated or inconsistent.
+    """
+    schema = _schema_module()
+    if schema is None:  # pragma: no cover - tensorflow ships the bindings
+        return
+    data = Path(path).read_bytes()
+    try:
+        _walk_model(schema.Model.GetRootAsModel(data, 0), len(data))
+    except Exception as exc:  # any out-of-range read means a damaged file
+        raise ValueError(
+            f"{os.fspath(path)!r} is a damaged or truncated TFLite file ({exc})."
+        ) from exc
+
+
+def _schema_module():
+    for name in (
+        "tensorflow.lite.python.schema_py_generated",
+        "ai_edge_litert.schema_py_generated",
+    ):
+        try:
+            return importlib.import_module(name)
+        except ImportError:
+            continue
+    return None
+
+
+def _check_indices(values, low: int, high: int, what: str) -> None:
+    values = np.atleast_1d(np.asarray(values))
+    if values.size and (values.min() < low or values.max() >= high):
+        raise ValueError(f"{what} index out of range")
+
+
+def _walk_model(model, size: int) -> None:
+    n_codes, n_buffers = model.OperatorCodesLength(), model.BuffersLength()
+    for i in range(n_codes):
+        code = model.OperatorCodes(i)
+        code.BuiltinCode(), code.DeprecatedBuiltinCode(), code.CustomCode(), code.Version()
+    for i in range(n_buffers):
+        buffer = model.Buffers(i)
+        if buffer.DataLength():
+            buffer.DataAsNumpy()
+        if buffer.Offset() and buffer.Offset() + buffer.Size() > size:
+            raise ValueError(f"buffer {i} lies past the end of the file")
+    if model.SubgraphsLength() < 1:
+        raise ValueError("no subgraph")
+    for g in range(model.SubgraphsLength()):
+        graph = model.Subgraphs(g)
+        n_tensors = graph.TensorsLength()
+        for t in range(n_tensors):
+            tensor = graph.Tensors(t)
+            tensor.Name(), tensor.Type(), tensor.ShapeAsNumpy()
+            _check_indices(tensor.Buffer(), 0, n_buffers, "buffer")
+            quant = tensor.Quantization()
+            if quant is not None:
+                quant.ScaleAsNumpy(), quant.ZeroPointAsNumpy(), quant.QuantizedDimension()
+        _check_indices(graph.InputsAsNumpy(), 0, n_tensors, "input tensor")
+        _check_indices(graph.OutputsAsNumpy(), 0, n_tensors, "output tensor")
+        for o in range(graph.OperatorsLength()):
+            op = graph.Operators(o)
+            _check_indices(op.OpcodeIndex(), 0, n_codes, "operator code")
+            _check_indices(op.InputsAsNumpy(), -1, n_tensors, "operator input")
+            _check_indices(op.OutputsAsNumpy(), -1, n_tensors, "operator output")
+            op.BuiltinOptionsType()
 
 
 def _resolver_without_delegates(cls):
@@ -99,19 +179,28 @@ def find_tensors(interpreter, path: str | os.PathLike = "<model>") -> YAMNetTens
     inputs = interpreter.get_input_details()
     if len(inputs) != 1 or list(inputs[0]["shape"]) != [1, 15600]:
         shapes = [list(d["shape"]) for d in inputs]
-        raise ValueError(f"{where!r} is not the YAMNet TFLite export: input shapes {shapes}, expected [[1, 15600]].")
+        raise ValueError(
+            f"{where!r} is not the YAMNet TFLite export: input shapes {shapes}, expected [[1, 15600]]."
+        )
     outputs = {tuple(d["shape"]): d["index"] for d in interpreter.get_output_details()}
     scores = outputs.get((1, N_CLASSES))
     if scores is None:
-        raise ValueError(f"{where!r} is not the YAMNet TFLite export: no [1, {N_CLASSES}] score output.")
+        raise ValueError(
+            f"{where!r} is not the YAMNet TFLite export: no [1, {N_CLASSES}] score output."
+        )
     embedding = None
     for detail in interpreter.get_tensor_details():
-        if detail["name"].endswith(EMBEDDING_TENSOR) and list(detail["shape"]) == [1, EMBEDDING_SIZE]:
+        if detail["name"].endswith(EMBEDDING_TENSOR) and list(detail["shape"]) == [
+            1,
+            EMBEDDING_SIZE,
+        ]:
             embedding = detail["index"]
     if embedding is None:
         embedding = _embedding_from_graph(interpreter, scores)
     if embedding is None:
-        raise ValueError(f"{where!r}: no 1024-d embedding tensor ({EMBEDDING_TENSOR}) in the TFLite graph.")
+        raise ValueError(
+            f"{where!r}: no 1024-d embedding tensor ({EMBEDDING_TENSOR}) in the TFLite graph."
+        )
     return YAMNetTensors(
         waveform=inputs[0]["index"],
         scores=scores,
@@ -151,7 +240,9 @@ def _dequantized(interpreter, detail: dict) -> np.ndarray:
     q = detail["quantization_parameters"]
     scales, zeros = np.asarray(q["scales"], np.float64), np.asarray(q["zero_points"], np.float64)
     if scales.size == 0:
-        raise ValueError(f"Tensor {detail['name']!r} is {value.dtype} without quantization scales.")
+        raise ValueError(
+            f"Tensor {detail['name']!r} is {value.dtype} without quantization scales."
+        )
     shape = [1] * value.ndim
     if scales.size > 1:
         shape[q["quantized_dimension"]] = scales.size
@@ -175,7 +266,9 @@ def read_tflite_layers(path: str | os.PathLike) -> list[tuple[str, np.ndarray, n
     find_tensors(interpreter, path)
     ops = _ops(interpreter)
     details = {d["index"]: d for d in interpreter.get_tensor_details()}
-    dequantize = {int(op["outputs"][0]): int(op["inputs"][0]) for op in ops if op["op_name"] == "DEQUANTIZE"}
+    dequantize = {
+        int(op["outputs"][0]): int(op["inputs"][0]) for op in ops if op["op_name"] == "DEQUANTIZE"
+    }
     layers = []
     seen_conv = False
     for op in ops:

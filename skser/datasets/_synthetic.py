@@ -58,6 +58,9 @@ class _Profile:
 # calm the reverse; fear is high, fast, tense and unsteady; surprise has a wide
 # rising contour; disgust is low, slow and creaky. Sizes are kept moderate so that
 # neighbours (happiness/surprise, calm/neutral/sadness, fear/anxiety) overlap.
+# Values are per unit of strength: a clip's strength s (``_STRENGTH`` times the speaker's
+# expressiveness times a per-clip draw, about 2) multiplies the shifts and is the power
+# of the ratios.
 _PROFILES: dict[str, _Profile] = {
     #                 pitch range rate energy tilt   oq  jitter shim breath final formant pause tremor
     "neutral": _Profile(0.0, 1.0, 1.00, 0.0, 0.00, 0.00, 1.0, 1.0, 1.0, -2.0, 1.00, 1.0, 0.0),
@@ -74,7 +77,7 @@ _PROFILES: dict[str, _Profile] = {
 assert set(_PROFILES) == set(CANONICAL_EMOTIONS)
 
 # Difficulty knobs, tuned so that an MFCC-statistics + SVM baseline scores well above
-# chance but far from perfect speaker-independently (see the docstring's Notes).
+# chance but far from perfect speaker-independently (numbers in make_synthetic_corpus).
 _STRENGTH = 2.0  # scales every emotion effect
 _SPREAD = 0.6  # scales every per-clip random deviation
 
@@ -140,10 +143,10 @@ def _glottal_flow(phase: np.ndarray, oq: float) -> np.ndarray:
     rising = 0.5 * (1.0 - np.cos(np.pi * t / tp))
     falling = np.cos(0.5 * np.pi * np.clip((t - tp) / tn, 0.0, 1.0))
     table = np.where(t < tp, rising, np.where(t < tp + tn, falling, 0.0))
-    return table[((phase % 1.0) * _TABLE).astype(np.intp) % _TABLE]
+    return table[(phase * _TABLE).astype(np.int64) & (_TABLE - 1)]  # phase >= 0
 
 
-_TABLE = 4096
+_TABLE = 4096  # a power of two, for the bit mask
 
 
 def _resonators(formants: np.ndarray, bandwidths: np.ndarray, sr: int) -> np.ndarray:
@@ -217,7 +220,7 @@ def _synthesize(speaker: _Speaker, emotion: str, rng: np.random.Generator, sr: i
     phase0 = np.cumsum(f0) / sr
     cycle = phase0.astype(np.int64)
     n_cycles = int(cycle[-1]) + 2
-    f0 = f0 * (1.0 + jitter * rng.standard_normal(n_cycles)[cycle])
+    f0 = f0 * np.maximum(1.0 + jitter * rng.standard_normal(n_cycles)[cycle], 0.5)
     phase = np.cumsum(f0) / sr + rng.uniform()
     cycle = np.minimum(phase.astype(np.int64), n_cycles - 1)
     flow = _glottal_flow(phase, oq) * (1.0 + shimmer * rng.standard_normal(n_cycles)[cycle])
@@ -319,6 +322,13 @@ def make_synthetic_corpus(
     sadness, surprise. A clip depends only on ``random_state``, its speaker,
     emotion and index, so a subset of ``emotions`` gives the same clips as the
     full corpus filtered (and adding speakers keeps the existing ones).
+
+    The difficulty was tuned against a plain baseline (20 librosa MFCCs, mean
+    and standard deviation per clip, ``StandardScaler`` + ``SVC``): on the
+    default corpus (8 classes, chance 0.125) it reaches a UAR of about 0.65
+    with leave-one-speaker-out cross-validation against about 0.8 with
+    stratified 5-fold (speaker-dependent) splits; the most confused pairs are
+    anger/happiness, calm/sadness and disgust/neutral.
 
     Parameters
     ----------

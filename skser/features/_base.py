@@ -1,6 +1,6 @@
 """Shared machinery of the spectral feature transformers.
 
-One STFT, one dB/log scaling, one pad/crop rule and one per-clip parallel
+One STFT, one dB scaling, one pad/crop rule and one per-clip parallel
 extraction loop (with optional ``joblib.Memory`` caching) used by
 :class:`MelSpectrogramTransformer`, :class:`MFCCTransformer` and
 :class:`GTCCTransformer`.
@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 import scipy.fft
-import scipy.signal
+from joblib import parallel_config
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_memory
 from threadpoolctl import threadpool_limits
@@ -46,7 +46,7 @@ POWER_AMIN = 1e-10
 
 @dataclass(frozen=True)
 class STFTSpec:
-    """Resolved framing parameters of one transform call (small and picklable)."""
+    """Resolved framing of one transform call; the window is built in the parent process."""
 
     n_fft: int
     hop_length: int
@@ -54,6 +54,12 @@ class STFTSpec:
     window: Any
     center: bool
     power: float
+    window_values: np.ndarray | None = None
+
+    @classmethod
+    def build(cls, n_fft, hop_length, win_length, window, center, power):
+        values = analysis_window(window, win_length, n_fft, center)
+        return cls(n_fft, hop_length, win_length, window, center, power, values)
 
 
 def next_pow2(n: int) -> int:
@@ -61,7 +67,9 @@ def next_pow2(n: int) -> int:
     return 1 << max(0, math.ceil(math.log2(max(1, n))))
 
 
-def resolve_framing(sr, n_fft, win_length, hop_length, *, default_win_s=0.025, default_hop_s=0.010):
+def resolve_framing(
+    sr, n_fft, win_length, hop_length, *, default_win_s=0.025, default_hop_s=0.010
+):
     """Fill in ``n_fft``/``win_length``/``hop_length`` left as None.
 
     Rule: both None -> a ``default_win_s`` window and the next power of two as
@@ -88,6 +96,8 @@ def resolve_framing(sr, n_fft, win_length, hop_length, *, default_win_s=0.025, d
 
 def check_window(window) -> None:
     """Accept what ``scipy.signal.get_window`` accepts as a name (str or tuple)."""
+    import scipy.signal
+
     if not isinstance(window, (str, tuple)):
         raise ValueError(
             f"window must be a window name such as 'hann' or a tuple like ('kaiser', 8.0) "
@@ -96,12 +106,16 @@ def check_window(window) -> None:
     try:
         scipy.signal.get_window(window, 8, fftbins=True)
     except Exception as exc:
-        raise ValueError(f"window={window!r} is not a window scipy.signal.get_window knows: {exc}") from exc
+        raise ValueError(
+            f"window={window!r} is not a window scipy.signal.get_window knows: {exc}"
+        ) from exc
 
 
 @lru_cache(maxsize=32)
 def analysis_window(window, win_length: int, n_fft: int, center: bool) -> np.ndarray:
     """Periodic window; centred in ``n_fft`` samples for ``center=True`` (as librosa)."""
+    import scipy.signal  # parent process only: workers get the values in the spec
+
     win = scipy.signal.get_window(window, win_length, fftbins=True).astype(np.float32)
     if center and win_length < n_fft:
         left = (n_fft - win_length) // 2
@@ -141,10 +155,10 @@ def power_spectrogram(wave: np.ndarray, spec: STFTSpec) -> np.ndarray:
             wave = np.pad(wave, pad)
     frames = np.lib.stride_tricks.sliding_window_view(wave, frame_len, axis=-1)
     frames = frames[..., :: spec.hop_length, :]
-    window = analysis_window(spec.window, spec.win_length, spec.n_fft, spec.center)
-    stft = scipy.fft.rfft(frames * window, n=spec.n_fft, axis=-1)
+    stft = scipy.fft.rfft(frames * spec.window_values, n=spec.n_fft, axis=-1)
     if spec.power == 2.0:
-        out = stft.real**2 + stft.imag**2
+        out = np.square(stft.real)
+        out += np.square(stft.imag)
     elif spec.power == 1.0:
         out = np.abs(stft)
     else:
@@ -154,11 +168,18 @@ def power_spectrogram(wave: np.ndarray, spec: STFTSpec) -> np.ndarray:
 
 @lru_cache(maxsize=32)
 def mel_filterbank(sr, n_fft, n_mels, fmin, fmax, htk, norm) -> np.ndarray:
-    """``librosa.filters.mel`` as read-only float32, built once per process and parameter set."""
+    """``librosa.filters.mel`` as read-only float32, built once per parameter set."""
     import librosa
 
     basis = librosa.filters.mel(
-        sr=sr, n_fft=n_fft, n_mels=n_mels, fmin=fmin, fmax=fmax, htk=htk, norm=norm, dtype=np.float32
+        sr=sr,
+        n_fft=n_fft,
+        n_mels=n_mels,
+        fmin=fmin,
+        fmax=fmax,
+        htk=htk,
+        norm=norm,
+        dtype=np.float32,
     )
     basis.setflags(write=False)
     return basis
@@ -167,7 +188,9 @@ def mel_filterbank(sr, n_fft, n_mels, fmin, fmax, htk, norm) -> np.ndarray:
 # --------------------------------------------------------------------------- scaling
 
 
-def to_db(S: np.ndarray, *, power: float, ref: Any = 1.0, top_db: float | None = 80.0) -> np.ndarray:
+def to_db(
+    S: np.ndarray, *, power: float, ref: Any = 1.0, top_db: float | None = 80.0
+) -> np.ndarray:
     """Decibels of a magnitude (``power=1``) or power (``power=2``) spectrogram.
 
     ``(20 / power) * log10(max(S, amin))`` relative to ``ref`` (a number, or
@@ -178,11 +201,14 @@ def to_db(S: np.ndarray, *, power: float, ref: Any = 1.0, top_db: float | None =
     amin = POWER_AMIN ** (power / 2.0)
     factor = 20.0 / power
     ref_value = float(np.max(S)) if ref == "max" else float(ref)
-    db = factor * np.log10(np.maximum(S, amin))
-    db -= factor * np.log10(max(ref_value, amin))
+    # float32 natural log is several times faster than log10; rescale once.
+    db = np.maximum(np.asarray(S, dtype=np.float32), np.float32(amin))
+    np.log(db, out=db)
+    db *= np.float32(factor / np.log(10.0))
+    db -= np.float32(factor * np.log10(max(ref_value, amin)))
     if top_db is not None:
-        db = np.maximum(db, db.max() - top_db)
-    return db.astype(np.float32, copy=False)
+        np.maximum(db, db.max() - np.float32(top_db), out=db)
+    return db
 
 
 def normalize_clip(x: np.ndarray, how: str | None) -> np.ndarray:
@@ -200,25 +226,21 @@ def normalize_clip(x: np.ndarray, how: str | None) -> np.ndarray:
 # --------------------------------------------------------------------------- pad / crop
 
 
-def pad_or_crop(arr: np.ndarray, length: int, axis: int) -> np.ndarray:
-    """Zero-pad at the end or crop at the end along ``axis`` to ``length``."""
-    n = arr.shape[axis]
-    if n == length:
-        return arr
-    if n > length:
-        index = [slice(None)] * arr.ndim
-        index[axis] = slice(0, length)
-        return arr[tuple(index)]
-    widths = [(0, 0)] * arr.ndim
-    widths[axis] = (0, length - n)
-    return np.pad(arr, widths)
-
-
 def stack_fixed(arrays: list[np.ndarray], length: int | None, axis: int) -> np.ndarray:
-    """Stack per-clip arrays padded/cropped along ``axis`` to ``length`` (None: the longest)."""
+    """Stack per-clip arrays zero-padded/cropped at the end of ``axis`` to ``length``.
+
+    ``length=None`` uses the longest. ``axis`` counts in the per-clip arrays.
+    """
     if length is None:
         length = max(a.shape[axis] for a in arrays)
-    return np.stack([pad_or_crop(a, length, axis) for a in arrays]).astype(np.float32, copy=False)
+    shape = list(arrays[0].shape)
+    shape[axis] = length
+    out = np.zeros((len(arrays), *shape), dtype=np.float32)  # one copy per clip, no np.pad
+    for i, a in enumerate(arrays):
+        index = [slice(None)] * a.ndim
+        index[axis] = slice(0, min(length, a.shape[axis]))
+        out[(i, *index)] = a[tuple(index)]
+    return out
 
 
 # --------------------------------------------------------------------------- per-clip extraction
@@ -260,8 +282,8 @@ class ClipFeatureTransformer(TransformerMixin, BaseEstimator):
     """Base of the per-clip feature transformers (stateless).
 
     Subclasses set ``_clip_function`` (a module-level ``f(wave, spec)``),
-    implement ``_resolve()`` (validate parameters, return the picklable spec)
-    and ``_assemble(features, spec)`` (stack per-clip results).
+    implement ``_resolve()`` (validate the parameters, return the spec of the
+    call) and ``transform`` (``_extract`` then stack the per-clip results).
     """
 
     _desc = "features"
@@ -283,11 +305,6 @@ class ClipFeatureTransformer(TransformerMixin, BaseEstimator):
         self.is_fitted_ = True
         return self
 
-    def transform(self, X):  # pragma: no cover - documented on subclasses
-        spec = self._resolve()
-        features = self._extract(X, spec)
-        return self._assemble(features, spec)
-
     def _check_common(self) -> None:
         check_positive(self.sr, "sr", integer=True)
         if self.n_jobs is not None and (
@@ -297,7 +314,9 @@ class ClipFeatureTransformer(TransformerMixin, BaseEstimator):
         try:
             check_memory(self.memory)
         except ValueError as exc:
-            raise ValueError(f"memory must be None, a directory path or a joblib.Memory: {exc}") from exc
+            raise ValueError(
+                f"memory must be None, a directory path or a joblib.Memory: {exc}"
+            ) from exc
 
     def _extract(self, X, spec) -> list[np.ndarray]:
         """Per-clip features, loading paths inside the workers (one round trip per clip)."""
@@ -307,10 +326,16 @@ class ClipFeatureTransformer(TransformerMixin, BaseEstimator):
             _run_clip, compute=type(self)._clip_function, spec=spec, sr=int(self.sr), memory=memory
         )
         # Per-clip matrix products are small: multi-threaded BLAS only adds spin-waiting
-        # (several times slower on a busy machine). joblib workers are limited already.
-        with threadpool_limits(limits=1, user_api="blas"):
+        # (several times slower on a busy machine). Decoding, FFTs and BLAS release the
+        # GIL, so threads are preferred over processes: no spectrogram is pickled back
+        # and no worker has to start. A backend the user set with parallel_config wins.
+        with threadpool_limits(limits=1, user_api="blas"), parallel_config(prefer="threads"):
             return parallel_map(
-                func, list(enumerate(clips)), n_jobs=self.n_jobs, verbose=self.verbose, desc=self._desc
+                func,
+                list(enumerate(clips)),
+                n_jobs=self.n_jobs,
+                verbose=self.verbose,
+                desc=self._desc,
             )
 
     def __sklearn_tags__(self):

@@ -87,7 +87,7 @@ def gammatone_filterbank(sr, n_fft, *, n_filters=64, fmin=50.0, fmax=None):
 
 @lru_cache(maxsize=16)
 def gammatone_power_weights(sr, n_fft, n_filters, fmin, fmax) -> np.ndarray:
-    """Squared gammatone responses (power weights), read-only, built once per process."""
+    """Squared gammatone responses (power weights), read-only, built once per parameter set."""
     weights = gammatone_filterbank(sr, n_fft, n_filters=n_filters, fmin=fmin, fmax=fmax)[0] ** 2
     weights.setflags(write=False)
     return weights
@@ -136,7 +136,10 @@ class GTCCTransformer(_CepstralTransformer):
     stats : tuple of str, default=("mean", "std")
         Statistics of ``"stats"`` output.
     n_jobs : int or None
-        Parallel workers over clips.
+        Parallel workers over clips, each reading and processing whole clips.
+        joblib threads by default (decoding, FFTs and matrix products release
+        the GIL, and no array is copied between processes); a backend set with
+        ``joblib.parallel_config`` takes precedence.
     verbose : bool, default=False
         Progress bar.
     memory : None, str or joblib.Memory

@@ -63,20 +63,18 @@ class _MelSpec:
     image_size: tuple[int, int]
     segment_samples: int
     segment_hop: int
+    basis: np.ndarray  # mel filterbank, built once per call in the parent
 
 
 def _mel_clip(wave: np.ndarray, spec: _MelSpec) -> np.ndarray:
     """Features of one clip: (n_mels, n_frames), (H, W) in [0, 1], or (n_segments, frames, n_mels)."""
     if spec.duration_samples is not None:
         wave = fix_length(wave, spec.duration_samples)
-    basis = mel_filterbank(
-        spec.sr, spec.stft.n_fft, spec.n_mels, spec.fmin, spec.fmax, spec.htk, spec.mel_norm
-    )
     if spec.output == "segments":
         signal = segment_waveform(wave, spec.segment_samples, spec.segment_hop)
     else:
         signal = wave
-    mel = power_spectrogram(signal, spec.stft) @ basis.T  # (..., n_frames, n_mels)
+    mel = power_spectrogram(signal, spec.stft) @ spec.basis.T  # (..., n_frames, n_mels)
     mel = _scale(mel, spec)
     mel = normalize_clip(mel, spec.normalize)
     if spec.output == "segments":
@@ -146,7 +144,9 @@ def count_segments(segments: np.ndarray) -> np.ndarray:
     """
     segments = np.asarray(segments)
     if segments.ndim != 4:
-        raise ValueError(f"segments must be 4-D (n_clips, n_segments, frames, mels), got {segments.shape}.")
+        raise ValueError(
+            f"segments must be 4-D (n_clips, n_segments, frames, mels), got {segments.shape}."
+        )
     alive = segments.reshape(segments.shape[0], segments.shape[1], -1).any(axis=2)
     last = alive.shape[1] - np.argmax(alive[:, ::-1], axis=1)
     return np.where(alive.any(axis=1), last, 0).astype(np.int64)
@@ -265,7 +265,10 @@ class MelSpectrogramTransformer(ClipFeatureTransformer):
     max_segments : int or None
         ``"segments"`` only: segments kept/padded to (None: the most in the call).
     n_jobs : int or None
-        Parallel workers over clips (joblib); files are read in the workers.
+        Parallel workers over clips, each reading and processing whole clips.
+        joblib threads by default (decoding, FFTs and matrix products release
+        the GIL, and no array is copied between processes); a backend set with
+        ``joblib.parallel_config`` takes precedence.
     verbose : bool, default=False
         Progress bar.
     memory : None, str or joblib.Memory
@@ -365,7 +368,9 @@ class MelSpectrogramTransformer(ClipFeatureTransformer):
             n_fft, win_length, hop = resolve_framing(sr, 512, None, self.hop_length)
             hop = n_fft if self.hop_length is None else hop
         else:
-            n_fft, win_length, hop = resolve_framing(sr, self.n_fft, self.win_length, self.hop_length)
+            n_fft, win_length, hop = resolve_framing(
+                sr, self.n_fft, self.win_length, self.hop_length
+            )
             if self.output == "image" and self.hop_length is None:
                 hop = n_fft
         check_window(self.window)
@@ -374,7 +379,7 @@ class MelSpectrogramTransformer(ClipFeatureTransformer):
             raise ValueError(f"center must be True, False or None, got {center!r}.")
         power = pick("power")
         check_positive(power, "power")
-        stft = STFTSpec(n_fft, hop, win_length, self.window, bool(center), float(power))
+        stft = STFTSpec.build(n_fft, hop, win_length, self.window, bool(center), float(power))
 
         n_mels = check_positive(pick("n_mels"), "n_mels", integer=True)
         fmin = pick("fmin")
@@ -395,13 +400,22 @@ class MelSpectrogramTransformer(ClipFeatureTransformer):
         mel_norm = mode["mel_norm"] if self.mel_norm == "auto" else self.mel_norm
 
         scale = check_option(pick("scale"), "scale", ["db", "log", "linear"])
-        if not (self.ref == "max" or (not isinstance(self.ref, (bool, str)) and isinstance(self.ref, Real) and self.ref > 0)):
+        if not (
+            self.ref == "max"
+            or (
+                not isinstance(self.ref, (bool, str))
+                and isinstance(self.ref, Real)
+                and self.ref > 0
+            )
+        ):
             raise ValueError(f"ref must be a positive number or 'max', got {self.ref!r}.")
         check_positive(self.top_db, "top_db", allow_none=True)
         check_positive(self.log_offset, "log_offset")
         check_option(self.normalize, "normalize", [None, "clip", "minmax"])
         check_positive(self.duration, "duration", allow_none=True)
-        duration_samples = None if self.duration is None else max(1, int(round(self.duration * sr)))
+        duration_samples = (
+            None if self.duration is None else max(1, int(round(self.duration * sr)))
+        )
         check_positive(self.max_frames, "max_frames", integer=True, allow_none=True)
         check_positive(self.max_segments, "max_segments", integer=True, allow_none=True)
 
@@ -430,6 +444,7 @@ class MelSpectrogramTransformer(ClipFeatureTransformer):
             duration_samples=duration_samples, output=self.output,
             image_size=(int(size[0]), int(size[1])),
             segment_samples=segment_samples, segment_hop=segment_hop,
+            basis=mel_filterbank(sr, n_fft, int(n_mels), float(fmin), float(fmax), bool(htk), mel_norm),
         )  # fmt: skip
 
     def transform(self, X):
@@ -481,7 +496,9 @@ class MelSpectrogramTransformer(ClipFeatureTransformer):
         spec = self._resolve()
         clips = check_clip_sequence(X)
         func = partial(_run_clip, compute=_segment_count, spec=spec, sr=spec.sr, memory=None)
-        counts = np.asarray(parallel_map(func, list(enumerate(clips)), n_jobs=self.n_jobs), dtype=np.int64)
+        counts = np.asarray(
+            parallel_map(func, list(enumerate(clips)), n_jobs=self.n_jobs), dtype=np.int64
+        )
         if self.max_segments is not None:
             counts = np.minimum(counts, self.max_segments)
         return counts

@@ -35,7 +35,9 @@ DELTA_WIDTH = 9
 @dataclass(frozen=True)
 class _CepstralSpec:
     stft: STFTSpec
-    filterbank: tuple  # ("mel", sr, n_fft, n_mels, fmin, fmax) or ("gammatone", sr, n_fft, n, fmin, fmax)
+    filterbank: (
+        tuple  # ("mel", sr, n_fft, n_mels, fmin, fmax) or ("gammatone", sr, n_fft, n, fmin, fmax)
+    )
     n_coeffs: int
     top_db: float | None
     lifter: float
@@ -43,10 +45,11 @@ class _CepstralSpec:
     cmvn: bool
     output: str
     labels: tuple[str, ...]
+    weights: np.ndarray  # filterbank (n_bands, 1 + n_fft // 2) on the power spectrum
 
 
 def _filterbank(key: tuple) -> np.ndarray:
-    """Weights (n_bands, 1 + n_fft // 2) applied to the power spectrum (cached per process)."""
+    """Weights (n_bands, 1 + n_fft // 2) applied to the power spectrum (cached)."""
     kind, sr, n_fft, n_bands, fmin, fmax = key
     if kind == "mel":
         return mel_filterbank(sr, n_fft, n_bands, fmin, fmax, False, "slaney")
@@ -58,21 +61,21 @@ def _filterbank(key: tuple) -> np.ndarray:
 def deltas(coeffs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """First and second time derivatives of a (n_frames, d) sequence.
 
-    ``librosa.feature.delta`` with a 9-frame window and ``mode="interp"``;
-    sequences shorter than 9 frames use ``mode="nearest"`` (edge frames
-    repeated), which ``"interp"`` cannot do.
+    Savitzky-Golay derivatives over a 9-frame window with ``mode="interp"``,
+    exactly ``librosa.feature.delta``; sequences shorter than 9 frames use
+    ``mode="nearest"`` (edge frames repeated), which ``"interp"`` cannot do.
     """
-    import librosa
+    from scipy.signal import savgol_filter  # imported only where deltas are asked for
 
     mode = "interp" if coeffs.shape[0] >= DELTA_WIDTH else "nearest"
-    d1 = librosa.feature.delta(coeffs, width=DELTA_WIDTH, order=1, axis=0, mode=mode)
-    d2 = librosa.feature.delta(coeffs, width=DELTA_WIDTH, order=2, axis=0, mode=mode)
-    return d1, d2
+    d1 = savgol_filter(coeffs, DELTA_WIDTH, polyorder=1, deriv=1, axis=0, mode=mode)
+    d2 = savgol_filter(coeffs, DELTA_WIDTH, polyorder=2, deriv=2, axis=0, mode=mode)
+    return d1.astype(np.float32, copy=False), d2.astype(np.float32, copy=False)
 
 
 def _cepstral_clip(wave: np.ndarray, spec: _CepstralSpec) -> np.ndarray:
     """(n_frames, d) coefficients of one clip, or their pooled statistics (d * k,)."""
-    energies = power_spectrogram(wave, spec.stft) @ _filterbank(spec.filterbank).T
+    energies = power_spectrogram(wave, spec.stft) @ spec.weights.T
     log_energies = to_db(energies, power=2.0, ref=1.0, top_db=spec.top_db)
     coeffs = scipy.fft.dct(log_energies, type=2, norm="ortho", axis=-1)[:, : spec.n_coeffs]
     if spec.lifter > 0:
@@ -116,7 +119,7 @@ class _CepstralTransformer(ClipFeatureTransformer):
         check_window(self.window)
         if not isinstance(self.center, (bool, np.bool_)):
             raise ValueError(f"center must be True or False, got {self.center!r}.")
-        stft = STFTSpec(n_fft, hop, win_length, self.window, bool(self.center), 2.0)
+        stft = STFTSpec.build(n_fft, hop, win_length, self.window, bool(self.center), 2.0)
         key = self._filterbank_key(sr, n_fft)
         n_coeffs = self._n_coeffs()
         if n_coeffs > key[3]:
@@ -139,7 +142,7 @@ class _CepstralTransformer(ClipFeatureTransformer):
             stft=stft, filterbank=key, n_coeffs=n_coeffs,
             top_db=None if self.top_db is None else float(self.top_db),
             lifter=float(self.lifter), deltas=bool(self.deltas), cmvn=bool(self.cmvn),
-            output=self.output, labels=tuple(labels),
+            output=self.output, labels=tuple(labels), weights=_filterbank(key),
         )  # fmt: skip
 
     def transform(self, X):
@@ -240,7 +243,10 @@ class MFCCTransformer(_CepstralTransformer):
     stats : tuple of str, default=("mean", "std")
         Statistics of ``"stats"`` output: mean, std, min, max, median, slope.
     n_jobs : int or None
-        Parallel workers over clips (joblib).
+        Parallel workers over clips, each reading and processing whole clips.
+        joblib threads by default (decoding, FFTs and matrix products release
+        the GIL, and no array is copied between processes); a backend set with
+        ``joblib.parallel_config`` takes precedence.
     verbose : bool, default=False
         Progress bar.
     memory : None, str or joblib.Memory

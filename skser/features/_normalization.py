@@ -206,7 +206,9 @@ class SpeakerStandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimato
             self.speakers_ = self.speaker_mean_ = self.speaker_scale_ = None
             return self
         groups = self._check_groups(groups, len(X))
-        self.speakers_, inverse, counts = np.unique(groups, return_inverse=True, return_counts=True)
+        self.speakers_, inverse, counts = np.unique(
+            groups, return_inverse=True, return_counts=True
+        )
         self.speaker_mean_ = np.tile(self.mean_, (len(self.speakers_), 1))
         self.speaker_scale_ = np.tile(self.scale_, (len(self.speakers_), 1))
         for k in np.flatnonzero(counts >= self.min_clips):

@@ -23,7 +23,9 @@ def stat_labels(stats, percentiles=()) -> list[str]:
     if len(set(stats)) != len(stats):
         raise ValueError(f"stats has duplicates: {stats!r}.")
     if isinstance(percentiles, (str, Real)) or not hasattr(percentiles, "__iter__"):
-        raise ValueError(f"percentiles must be a tuple of numbers in [0, 100], got {percentiles!r}.")
+        raise ValueError(
+            f"percentiles must be a tuple of numbers in [0, 100], got {percentiles!r}."
+        )
     labels = list(stats)
     for q in percentiles:
         if isinstance(q, bool) or not isinstance(q, Real) or not 0 <= q <= 100:
@@ -60,7 +62,11 @@ def pool_sequence(seq: np.ndarray, labels: list[str]) -> np.ndarray:
             t = np.arange(n_frames, dtype=np.float64) - (n_frames - 1) / 2.0
             denom = float(t @ t)
             centred = x - x.mean(axis=-2, keepdims=True)
-            slope = np.einsum("t,...td->...d", t, centred) / denom if denom > 0 else centred[..., 0, :] * 0
+            slope = (
+                np.einsum("t,...td->...d", t, centred) / denom
+                if denom > 0
+                else centred[..., 0, :] * 0
+            )
             parts.append(slope)
         else:  # "p<q>"
             parts.append(np.percentile(x, float(label[1:]), axis=-2))
@@ -118,7 +124,9 @@ class TemporalPooling(TransformerMixin, BaseEstimator):
     ['x0_mean', 'x1_mean']
     """
 
-    def __init__(self, *, stats=("mean", "std"), percentiles=(), time_axis=1, ignore_padding=False):
+    def __init__(
+        self, *, stats=("mean", "std"), percentiles=(), time_axis=1, ignore_padding=False
+    ):
         self.stats = stats
         self.percentiles = percentiles
         self.time_axis = time_axis
@@ -154,7 +162,9 @@ class TemporalPooling(TransformerMixin, BaseEstimator):
             out.append(x)
         d = {x.shape[1] for x in out}
         if len(d) != 1:
-            raise ValueError(f"All sequences must have the same number of features, got {sorted(d)}.")
+            raise ValueError(
+                f"All sequences must have the same number of features, got {sorted(d)}."
+            )
         return out
 
     def fit(self, X, y=None):
