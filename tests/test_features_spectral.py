@@ -16,9 +16,9 @@ from skser.features import (
     GTCCTransformer,
     MelSpectrogramTransformer,
     MFCCTransformer,
+    count_segments,
     gammatone_filterbank,
 )
-from skser.features._mel import count_segments
 
 SR = 16000
 

@@ -26,10 +26,15 @@ ALL = [FSERCNN, SpectrogramCNN2D, SpectrogramCNN1D, MFCCConv1D, MFCCLSTM, MFCCCN
 CLASSES = ("anger", "neutral", "sadness")
 
 
-def make_data(shape, *, n_speakers=5, per_class=6, seed=0):
-    """Noise around class-specific mean patterns, per-speaker offsets; speakers as groups."""
+def make_data(shape, *, n_speakers=5, per_class=6, seed=0, band_profile=False):
+    """Noise around class-specific mean patterns, per-speaker offsets; speakers as groups.
+
+    ``band_profile``: the class pattern is one value per last-axis bin (a
+    spectral envelope) repeated over frames, which survives global pooling.
+    """
     rng = np.random.default_rng(seed)
-    patterns = {c: rng.normal(size=shape) for c in CLASSES}
+    pattern_shape = shape[-1:] if band_profile else shape
+    patterns = {c: 1.5 * rng.normal(size=pattern_shape) for c in CLASSES}
     X, y, groups = [], [], []
     for s in range(n_speakers):
         offset = rng.normal(scale=0.3)
@@ -126,7 +131,7 @@ def test_fits_and_beats_chance_on_held_out_speakers(cls, params, shape):
 
 @pytest.fixture(scope="module")
 def crnn_data():
-    X, y, groups = make_data((3, 12, 8))
+    X, y, groups = make_data((3, 12, 8), band_profile=True)
     X[::3, 2] = 0.0  # every third clip is shorter: its last segment is padding
     return X, y, groups
 

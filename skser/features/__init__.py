@@ -4,6 +4,7 @@ from skser._lazy import attach
 
 _EXPORTS = {
     "MelSpectrogramTransformer": "._mel",
+    "count_segments": "._mel",
     "MFCCTransformer": "._mfcc",
     "GTCCTransformer": "._gtcc",
     "gammatone_filterbank": "._gtcc",

@@ -278,7 +278,11 @@ class EmbeddingTransformer(TransformerMixin, BaseEstimator):
             )
         out = np.zeros((len(embeddings), n_seg, EMBEDDING_SIZE), np.float32)
         for i, emb in enumerate(embeddings):
-            out[i, : min(n_seg, len(emb))] = emb[:n_seg]
+            kept = emb[:n_seg].copy()
+            # An all-zero row means padding (as in the mel "segments" output), so a
+            # real window whose ReLU-pooled embedding is exactly zero becomes 1e-6.
+            kept[~kept.any(axis=1)] = 1e-6
+            out[i, : len(kept)] = kept
         return out
 
     @available_if(lambda self: self.output != "segments")
