@@ -6,6 +6,8 @@ is tested once in test_models_base.py on a tiny network.
 
 from __future__ import annotations
 
+import pickle
+
 import numpy as np
 import pytest
 from keras import layers
@@ -157,6 +159,8 @@ def test_cnnrnn_beats_chance_and_masks_padding(crnn, crnn_data):
     assert crnn.predict(X[test][:, :2]).shape == (int(test.sum()),)  # fewer segments
     with pytest.raises(ValueError, match="fitted on"):
         crnn.predict(X[test][:, :, :6])  # the per-segment shape is fixed
+    # the custom mask / segment layers survive pickling
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(crnn)).predict_proba(X[test]), proba)
 
 
 def test_cnnrnn_rejects_unknown_backbone():

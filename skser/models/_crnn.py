@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import keras
 from keras import layers
 
@@ -17,6 +19,29 @@ class SegmentMask(layers.Layer):
 
     def call(self, x):
         return keras.ops.any(keras.ops.not_equal(x, 0), axis=(2, 3))
+
+
+@keras.saving.register_keras_serializable(package="skser")
+class SegmentWise(layers.TimeDistributed):
+    """Apply a per-segment network to every segment and flatten its output.
+
+    Unlike ``TimeDistributed`` (a vectorized map over a dynamic time axis,
+    slow and fragile when the number of segments changes between calls),
+    this folds the segments into the batch axis: one call of the backbone.
+    """
+
+    def call(self, inputs, training=None, mask=None):
+        shape = keras.ops.shape(inputs)
+        flat = keras.ops.reshape(inputs, (-1, *inputs.shape[2:]))
+        out = self.layer(flat, training=training)
+        return keras.ops.reshape(out, (shape[0], shape[1], math.prod(out.shape[1:])))
+
+    def compute_output_shape(self, input_shape):
+        out = self.layer.compute_output_shape((None, *input_shape[2:]))
+        return (input_shape[0], input_shape[1], math.prod(out[1:]))
+
+    def compute_mask(self, inputs, mask=None):
+        return None
 
 
 def small_backbone(input_shape, *, filters=(16, 32, 64)):
@@ -154,8 +179,7 @@ class_weight, augmenter, mixed_precision, callbacks, random_state, verbose
         x = inputs
         if self.backbone != "yamnet":  # YAMNet expects its own log-mel scale
             x = self._normalize(x, axis=-1)  # per mel band
-        x = layers.TimeDistributed(self._segment_network(inputs.shape[2:]), name="segments")(x)
-        x = layers.TimeDistributed(layers.Flatten())(x)
+        x = SegmentWise(self._segment_network(inputs.shape[2:]), name="segments")(x)
         units = tuple(self.lstm_units)
         for i, n_units in enumerate(units):
             x = layers.LSTM(n_units, return_sequences=i < len(units) - 1)(x, mask=mask)
