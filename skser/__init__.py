@@ -32,6 +32,7 @@ _EXPORTS = {
     "GTCCTransformer": ".features",
     "EmbeddingTransformer": ".features",
     "TemporalPooling": ".features",
+    "ProsodyTransformer": ".features",
     "SpeakerStandardScaler": ".features",
     "speaker_scorer": ".features",
     # models
@@ -52,6 +53,15 @@ _EXPORTS = {
     "EvaluationReport": ".model_selection",
     # tuning
     "OptunaSearchCV": ".tuning",
+    # ready pipelines
+    "make_baseline": ".baselines",
+    "make_ser_pipeline": ".recipes",
+    "list_recipes": ".recipes",
+    "register_recipe": ".recipes",
+    # persistence and inference
+    "save_model": ".io",
+    "load_model": ".io",
+    "predict_timeline": ".timeline",
 }
 
 __getattr__, __dir__, __all__ = attach(__name__, _EXPORTS)

@@ -1,14 +1,229 @@
-"""The ``skser`` command line: ``skser demo``, ``skser info``.
+"""The ``skser`` command line.
 
-Each sub-command is a small function taking parsed arguments; errors a user
-can fix end with a one-line message and exit status 2.
+Sub-commands: ``demo``, ``recipes``, ``train``, ``evaluate``, ``predict``,
+``info``. Each is a small function taking parsed arguments; errors a user
+can fix (missing file, unreadable audio, unknown recipe, bad ``--set``)
+end with a one-line message on stderr and exit status 2.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
+import contextlib
+import json
+import os
 import sys
 import time
+import warnings
+from pathlib import Path
+
+#: Corpus names accepted by ``--corpus`` (each maps to ``skser.datasets.load_<name>``).
+CORPORA = ("ravdess", "emodb", "emovo", "savee", "tess", "cremad", "synthetic")
+#: Options of ``--corpus synthetic:key=value,...`` (``make_synthetic_corpus`` parameters).
+SYNTHETIC_OPTIONS = ("n_speakers", "n_per_class", "duration", "random_state")
+#: Cross-validation schemes of ``skser evaluate --cv``.
+CV_CHOICES = ("auto", "loso", "gkf5", "random")
+#: Window (seconds) of the timeline of recordings longer than ``--max-duration``.
+AUTO_WINDOW = 3.0
+
+
+class CLIError(ValueError):
+    """Bad input that the user can fix; printed as one line, exit status 2."""
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _progress_enabled(args: argparse.Namespace) -> bool:
+    """Progress bars: ``--progress``/``--no-progress``, by default when stderr is a terminal."""
+    if getattr(args, "progress", None) is not None:
+        return bool(args.progress)
+    return sys.stderr.isatty()
+
+
+def _parse_value(text: str):
+    """A ``--set`` value: a Python literal (``10``, ``0.5``, ``None``, ``(64, 64)``) or a string."""
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+
+
+def parse_settings(items: list[str] | None) -> dict:
+    """``["key=value", ...]`` from ``--set`` into a dict of parsed values."""
+    settings = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not sep or not key or not key.replace("__", "_").replace("_", "a").isalnum():
+            raise CLIError(f"bad --set {item!r}: expected key=value, e.g. --set epochs=5")
+        settings[key] = _parse_value(value.strip())
+    return settings
+
+
+def _recipe_api():
+    try:
+        from skser.recipes import list_recipes, make_ser_pipeline
+    except ImportError as exc:  # pragma: no cover - recipes ship with skser
+        raise CLIError(f"recipes are not available: {exc}") from exc
+    return list_recipes, make_ser_pipeline
+
+
+def _recipe_rows() -> list[dict]:
+    """``list_recipes()`` as a list of dicts, whatever table type it returns."""
+    list_recipes, _ = _recipe_api()
+    table = list_recipes()
+    if hasattr(table, "to_dict"):  # pandas DataFrame
+        return table.to_dict(orient="records")
+    if isinstance(table, dict):
+        return [{"name": name, **dict(info)} for name, info in table.items()]
+    return [dict(row) for row in table]
+
+
+def build_pipeline(recipe: str, settings: dict):
+    """``make_ser_pipeline(recipe)`` with the ``--set`` overrides applied.
+
+    A key is a builder option (``sr``, ``random_state``, ``n_jobs``,
+    ``yamnet_weights``), a pipeline parameter (``svc__C``, ``model__epochs``),
+    or the last part of exactly one pipeline parameter (``epochs`` for
+    ``model__epochs``).
+    """
+    from difflib import get_close_matches
+
+    from skser.recipes import BUILDER_OPTIONS
+
+    _, make_ser_pipeline = _recipe_api()
+    names = [row["name"] for row in _recipe_rows()]
+    if recipe not in names:
+        raise CLIError(f"unknown recipe {recipe!r}; choose one of: {', '.join(names)} (see `skser recipes`)")
+    options = {k: v for k, v in settings.items() if k in BUILDER_OPTIONS}
+    try:
+        pipe = make_ser_pipeline(recipe, **options)
+    except (TypeError, ValueError) as exc:
+        raise CLIError(f"bad --set for recipe {recipe!r}: {exc}") from exc
+    valid = pipe.get_params(deep=True)
+    params = {}
+    for key, value in settings.items():
+        if key in options:
+            continue
+        if key in valid:
+            params[key] = value
+            continue
+        matches = [name for name in valid if name.endswith(f"__{key}")]
+        if len(matches) == 1:
+            params[matches[0]] = value
+            continue
+        if matches:
+            raise CLIError(f"--set {key} is ambiguous for recipe {recipe!r}: use one of {', '.join(sorted(matches))}")
+        close = get_close_matches(key, [*valid, *BUILDER_OPTIONS], n=3)
+        hint = f"; did you mean {' or '.join(close)}?" if close else ""
+        raise CLIError(f"--set {key}: recipe {recipe!r} has no parameter {key!r}{hint}")
+    try:
+        pipe.set_params(**params)
+    except (TypeError, ValueError) as exc:
+        raise CLIError(f"bad --set for recipe {recipe!r}: {exc}") from exc
+    return pipe
+
+
+def _set_progress(pipe, enabled: bool) -> None:
+    """Turn on the progress bars of the per-clip feature steps (``verbose`` of skser transformers)."""
+    if not enabled or not hasattr(pipe, "get_params"):
+        return
+    params = pipe.get_params(deep=True)
+    updates = {}
+    for key, value in params.items():
+        if not key.endswith("__verbose") or value not in (False, 0):
+            continue
+        owner = params.get(key[: -len("__verbose")])
+        # Keras models print per-epoch logs with verbose; only feature steps get bars.
+        if owner is not None and type(owner).__module__.startswith(("skser.features", "skser.audio")):
+            updates[key] = True
+    if updates:
+        pipe.set_params(**updates)
+
+
+def parse_corpus_spec(spec: str) -> tuple[str, str | None]:
+    """``"NAME:PATH"`` or ``"synthetic[:key=value,...]"`` -> ``(name, rest)``."""
+    name, sep, rest = spec.partition(":")
+    name = name.strip().lower().replace("-", "")
+    if name not in CORPORA:
+        raise CLIError(f"unknown corpus {name!r} in --corpus {spec!r}; choose one of {', '.join(CORPORA)}")
+    if name != "synthetic" and not rest:
+        raise CLIError(f"--corpus {spec!r} needs a folder: --corpus {name}:/path/to/{name}")
+    return name, (rest or None)
+
+
+def _synthetic_options(rest: str | None) -> dict:
+    options = {"n_speakers": 8, "n_per_class": 10, "duration": 2.0, "random_state": 0}
+    if not rest:
+        return options
+    for item in rest.split(","):
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not sep or key not in SYNTHETIC_OPTIONS:
+            raise CLIError(
+                f"bad synthetic corpus option {item!r}; use synthetic:key=value,... with keys "
+                f"{', '.join(SYNTHETIC_OPTIONS)}"
+            )
+        options[key] = _parse_value(value.strip())
+    return options
+
+
+def load_corpora(specs: list[str], *, label_map=None, emotions=None, sr: int = 16000):
+    """Load every ``--corpus`` and combine them (speaker ids stay unique across corpora)."""
+    from skser import datasets
+    from skser.datasets._base import make_corpus
+
+    parsed = [parse_corpus_spec(spec) for spec in specs]
+    single = len(parsed) == 1
+    corpora = []
+    for name, rest in parsed:
+        if name == "synthetic":
+            corpus = datasets.make_synthetic_corpus(**_synthetic_options(rest), sr=sr)
+            if single and (label_map is not None or emotions is not None):
+                corpus = make_corpus(
+                    corpus.frame, name=corpus.name, X=corpus.X, sr=corpus.sr,
+                    label_map=label_map, emotions=emotions, description=corpus.description,
+                )
+        elif not os.path.isdir(rest):
+            raise CLIError(f"corpus folder not found for --corpus {name}:{rest} ({rest!r} is not a folder)")
+        else:
+            # One corpus: label map and emotion filter apply while loading; several: after combining.
+            kwargs = {"label_map": label_map, "emotions": emotions} if single else {}
+            corpus = getattr(datasets, f"load_{name}")(rest, **kwargs)
+        corpora.append(corpus)
+    if single:
+        return corpora[0]
+    return datasets.combine(corpora, label_map=label_map, emotions=emotions)
+
+
+def _split_list(text: str | None) -> list[str] | None:
+    return [part.strip() for part in text.split(",") if part.strip()] if text else None
+
+
+def _corpus_and_pipeline(args):
+    """The pipeline of ``--recipe``/``--set`` and the corpora at its sample rate."""
+    from skser.timeline import model_sample_rate
+
+    pipe = build_pipeline(args.recipe, parse_settings(args.set))
+    corpus = load_corpora(
+        args.corpus, label_map=args.label_map, emotions=_split_list(args.emotions),
+        sr=model_sample_rate(pipe),
+    )
+    return corpus, pipe
+
+
+def _describe_corpus(corpus) -> str:
+    import numpy as np
+
+    return (
+        f"{len(corpus.y)} clips, {len(np.unique(corpus.groups))} speakers, "
+        f"emotions {sorted(set(corpus.y))}"
+    )
+
+
+# --------------------------------------------------------------------------- commands
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -41,6 +256,271 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_recipes(args: argparse.Namespace) -> int:
+    """List the ready-made pipelines (recipes) for --recipe."""
+    rows = _recipe_rows()
+    columns = ["name", "family", "input", "source", "cost"]
+    columns += [c for c in (rows[0] if rows else {}) if c not in (*columns, "description")]
+    columns.append("description")
+    if args.format == "json":
+        print(json.dumps(rows, indent=2, default=str))
+        return 0
+    if args.format == "csv":
+        import pandas as pd
+
+        sys.stdout.write(pd.DataFrame(rows, columns=columns).to_csv(index=False))
+        return 0
+    cells = [[str(row.get(c, "")) for c in columns] for row in rows]
+    if args.format == "table" and not args.wide:  # fit a terminal: shorten all but the description
+        cells = [[_shorten(cell, 36) for cell in line[:-1]] + line[-1:] for line in cells]
+    if args.format == "markdown":
+        print("| " + " | ".join(columns) + " |")
+        print("|" + "---|" * len(columns))
+        for line in cells:
+            print("| " + " | ".join(cell.replace("|", "\\|") for cell in line) + " |")
+        return 0
+    widths = [max(len(c), *(len(line[i]) for line in cells)) for i, c in enumerate(columns)]
+    widths[-1] = len(columns[-1])  # the description is not padded
+    print("  ".join(c.upper().ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip())
+    for line in cells:
+        print("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip())
+    return 0
+
+
+def _shorten(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 3].rstrip() + "..."
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    """Fit a recipe on one or more corpora (all clips) and save it with its metadata."""
+    from sklearn import config_context
+
+    from skser.io import save_model
+    from skser.model_selection import _groups_routing
+
+    out = Path(args.out)
+    if not out.parent.is_dir() and str(out.parent):
+        raise CLIError(f"output folder {str(out.parent)!r} does not exist")
+    started = time.perf_counter()
+    corpus, pipe = _corpus_and_pipeline(args)
+    progress = _progress_enabled(args)
+    _set_progress(pipe, progress)
+    print(f"Training {args.recipe} on {_describe_corpus(corpus)}", file=sys.stderr)
+    routing = _groups_routing(pipe)
+    if routing.get("fit"):  # speaker-aware steps (validation split, per-speaker scaling)
+        with config_context(enable_metadata_routing=True):
+            pipe.fit(corpus.X, corpus.y, groups=corpus.groups)
+    else:
+        pipe.fit(corpus.X, corpus.y)
+    metadata = {
+        "recipe": args.recipe,
+        "settings": parse_settings(args.set),
+        "corpora": list(args.corpus),
+        "label_map": args.label_map,
+        "emotions": _split_list(args.emotions),
+        "n_clips": int(len(corpus.y)),
+        "n_speakers": int(len(set(corpus.groups))),
+        "fit_seconds": round(time.perf_counter() - started, 3),
+    }
+    save_model(pipe, out, metadata=metadata)
+    print(
+        f"Saved {args.recipe} trained on {metadata['n_clips']} clips "
+        f"(classes {list(map(str, pipe.classes_)) if hasattr(pipe, 'classes_') else '?'}) "
+        f"to {out} in {time.perf_counter() - started:.1f} s."
+    )
+    return 0
+
+
+def _cv_for(name: str, seed: int):
+    from sklearn.model_selection import LeaveOneGroupOut, StratifiedGroupKFold, StratifiedKFold
+
+    return {
+        "auto": None,
+        "loso": LeaveOneGroupOut(),
+        "gkf5": StratifiedGroupKFold(n_splits=5, shuffle=True, random_state=seed),
+        "random": StratifiedKFold(n_splits=5, shuffle=True, random_state=seed),
+    }[name]
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    """Cross-validate a recipe on a corpus; speaker-independent unless --cv random."""
+    from skser.model_selection import SpeakerLeakageWarning, evaluate
+
+    for target in (args.json, args.markdown, args.plot):
+        if target and not Path(target).parent.is_dir() and str(Path(target).parent):
+            raise CLIError(f"output folder of {target!r} does not exist")
+    corpus, pipe = _corpus_and_pipeline(args)
+    progress = _progress_enabled(args)  # one bar over the folds (per-clip bars would nest)
+    print(f"Evaluating {args.recipe} on {_describe_corpus(corpus)} (--cv {args.cv})", file=sys.stderr)
+    if args.cv == "random":
+        print(
+            "note: --cv random mixes every speaker into train and test: the result is "
+            "SPEAKER-DEPENDENT (only for comparison with published random-split numbers).",
+            file=sys.stderr,
+        )
+    with warnings.catch_warnings():
+        if args.cv == "random":  # already said above, in plain words
+            warnings.simplefilter("ignore", SpeakerLeakageWarning)
+            warnings.filterwarnings("ignore", message="The groups parameter is ignored")
+        report = evaluate(
+            pipe, corpus.X, corpus.y, groups=corpus.groups, cv=_cv_for(args.cv, args.seed),
+            n_jobs=args.n_jobs, verbose=progress,
+        )
+    title = f"{args.recipe} on {', '.join(args.corpus)} ({report.evaluation}, --cv {args.cv})"
+    print(title)
+    print(report)
+    if args.json:
+        summary = {
+            "recipe": args.recipe,
+            "settings": parse_settings(args.set),
+            "corpora": list(args.corpus),
+            "label_map": args.label_map,
+            "cv": args.cv,
+            **report.to_dict(),
+        }
+        Path(args.json).write_text(json.dumps(summary, indent=2) + "\n")
+        print(f"Wrote {args.json}", file=sys.stderr)
+    if args.markdown:
+        Path(args.markdown).write_text(report.to_markdown(title=title))
+        print(f"Wrote {args.markdown}", file=sys.stderr)
+    if args.plot:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        ax = report.plot_confusion_matrix(title=f"{args.recipe}: UAR {report.uar:.3f} ({report.evaluation})")
+        ax.figure.savefig(args.plot, dpi=120)
+        plt.close(ax.figure)
+        print(f"Wrote {args.plot}", file=sys.stderr)
+    return 0
+
+
+def audio_files(inputs: list[str]) -> list[Path]:
+    """Files named on the command line, with folders expanded to their audio files (sorted)."""
+    import soundfile as sf
+
+    extensions = {f".{ext.lower()}" for ext in sf.available_formats()} | {".aif", ".oga", ".opus"}
+    files: list[Path] = []
+    for item in inputs:
+        path = Path(item)
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in extensions)
+            if not found:
+                raise CLIError(f"folder {item!r} holds no audio files ({', '.join(sorted(extensions))})")
+            files.extend(found)
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise CLIError(f"audio file not found: {item!r}")
+    return files
+
+
+def _duration(path: Path) -> float:
+    import soundfile as sf
+
+    try:
+        info = sf.info(str(path))
+    except Exception as exc:  # libsndfile raises its own error types
+        raise CLIError(f"cannot read audio file {str(path)!r}: not audio or corrupt") from exc
+    if info.frames <= 0:
+        raise CLIError(f"audio file {str(path)!r} contains no samples")
+    return info.frames / info.samplerate
+
+
+def _cmd_predict(args: argparse.Namespace) -> int:
+    """Predict the emotion of audio files; long recordings give a timeline over sliding windows."""
+    import numpy as np
+    import pandas as pd
+
+    from skser.io import load_model
+    from skser.timeline import model_sample_rate, predict_timeline
+
+    if (args.window is not None and args.window <= 0) or args.hop <= 0:
+        raise CLIError("--window and --hop must be positive numbers of seconds")
+    if not Path(args.model).is_file():
+        raise CLIError(f"model file not found: {args.model!r}")
+    files = audio_files(args.inputs)
+    durations = [_duration(path) for path in files]  # every file checked before any work
+    model = load_model(args.model)
+    sr = model_sample_rate(model)
+    has_proba = hasattr(model, "predict_proba")
+    progress = _progress_enabled(args)
+
+    def as_rows(path, table):
+        classes = [c for c in table.columns if c not in ("start", "end", "label")]
+        for record in table.to_dict(orient="records"):
+            yield {
+                "file": str(path),
+                "start": round(float(record["start"]), 3),
+                "end": round(float(record["end"]), 3),
+                "label": record["label"],
+                "probabilities": {c: float(record[c]) for c in classes},
+            }
+
+    rows = []
+    whole = [i for i, d in enumerate(durations) if args.window is None and d <= args.max_duration]
+    timelines = [i for i in range(len(files)) if i not in set(whole)]
+    if timelines and args.window is None:
+        print(
+            f"{len(timelines)} recording(s) longer than --max-duration {args.max_duration:g} s: "
+            f"predicting a timeline over {AUTO_WINDOW:g} s windows every {args.hop:g} s",
+            file=sys.stderr,
+        )
+    results: dict[int, list] = {}
+    batches = [whole[i : i + args.batch_size] for i in range(0, len(whole), args.batch_size)]
+    bar = None
+    if progress and whole:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(whole), desc="predicting", unit="file")
+    for batch in batches:
+        clips = np.array([str(files[i]) for i in batch], dtype=object)
+        if has_proba:
+            proba = np.asarray(model.predict_proba(clips), dtype=float)
+            classes = np.asarray(model.classes_)
+            labels = classes[np.argmax(proba, axis=1)]
+        else:
+            proba, classes, labels = None, [], np.asarray(model.predict(clips))
+        for k, i in enumerate(batch):
+            table = pd.DataFrame({"start": [0.0], "end": [durations[i]], "label": [labels[k]]})
+            for j, cls in enumerate(classes):
+                table[str(cls)] = [proba[k, j]]
+            results[i] = list(as_rows(files[i], table))
+        if bar is not None:
+            bar.update(len(batch))
+    if bar is not None:
+        bar.close()
+    for i in timelines:
+        table = predict_timeline(
+            model, files[i], sr=sr, window=args.window or AUTO_WINDOW, hop=args.hop,
+            batch_size=args.batch_size, verbose=progress,
+        )
+        results[i] = list(as_rows(files[i], table))
+    for i in range(len(files)):
+        rows.extend(results[i])
+    text = _format_predictions(rows, args.format)
+    if args.output:
+        Path(args.output).write_text(text)
+        print(f"Wrote {len(rows)} rows to {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _format_predictions(rows: list[dict], fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps(rows, indent=2, default=str) + "\n"
+    import pandas as pd
+
+    flat = [
+        {k: v for k, v in row.items() if k != "probabilities"}
+        | {f"p_{c}": round(p, 6) for c, p in row["probabilities"].items()}
+        for row in rows
+    ]
+    return pd.DataFrame(flat).to_csv(index=False)
+
+
 def _cmd_info(args: argparse.Namespace) -> int:
     """Print versions and whether TensorFlow sees a GPU."""
     import platform
@@ -54,9 +534,6 @@ def _cmd_info(args: argparse.Namespace) -> int:
             print(f"  {package:<13} {version(package)}")
         except PackageNotFoundError:
             print(f"  {package:<13} not installed")
-    import os
-
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     import tensorflow as tf
 
     gpus = tf.config.list_physical_devices("GPU")
@@ -64,10 +541,42 @@ def _cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
+# --------------------------------------------------------------------------- parser
+
+
+def _add_recipe_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--corpus", action="append", required=True, metavar="NAME:PATH",
+        help="corpus to use, repeatable (combined): "
+        + ", ".join(f"{c}:PATH" for c in CORPORA if c != "synthetic")
+        + ", or synthetic[:n_speakers=4,n_per_class=3,duration=1.0,random_state=0] (offline)",
+    )
+    parser.add_argument("--recipe", required=True, help="pipeline recipe name (see `skser recipes`)")
+    parser.add_argument(
+        "--label-map", choices=["fser8", "4class"], default=None,
+        help="relabel emotions: FSER's 8 classes, or the 4-class task (others dropped)",
+    )
+    parser.add_argument("--emotions", default=None, help="keep only these emotions, comma-separated")
+    parser.add_argument(
+        "--set", action="append", metavar="KEY=VALUE",
+        help="override a recipe parameter, repeatable (e.g. --set epochs=5); values are Python literals",
+    )
+    _add_progress_option(parser)
+
+
+def _add_progress_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--progress", action=argparse.BooleanOptionalAction, default=None,
+        help="progress bars on stderr (default: when stderr is a terminal)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``skser`` command."""
     parser = argparse.ArgumentParser(
-        prog="skser", description="Speech emotion recognition with scikit-learn pipelines."
+        prog="skser",
+        description="Speech emotion recognition with scikit-learn pipelines.",
+        epilog="Run `skser COMMAND --help` for the options of a command.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -82,18 +591,96 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--n-jobs", type=int, default=None, help="parallel folds (joblib)")
     demo.set_defaults(func=_cmd_demo)
 
+    recipes = commands.add_parser("recipes", help="list the ready-made pipelines", description=_cmd_recipes.__doc__)
+    recipes.add_argument(
+        "--format", choices=["table", "markdown", "csv", "json"], default="table", help="output format"
+    )
+    recipes.add_argument("--wide", action="store_true", help="table: do not shorten long cells")
+    recipes.set_defaults(func=_cmd_recipes)
+
+    train = commands.add_parser(
+        "train", help="fit a recipe on corpora and save the model", description=_cmd_train.__doc__,
+        epilog="Example: skser train --corpus ravdess:data/RAVDESS --recipe svm-mfcc --out svm.joblib",
+    )
+    _add_recipe_options(train)
+    train.add_argument("--out", required=True, help="model file to write (.joblib)")
+    train.set_defaults(func=_cmd_train)
+
+    evaluate = commands.add_parser(
+        "evaluate", help="cross-validate a recipe (speaker-independent by default)",
+        description=_cmd_evaluate.__doc__,
+        epilog="--cv: auto = leave-one-speaker-out up to 12 speakers, else 5 speaker-grouped folds; "
+        "loso = leave-one-speaker-out; gkf5 = 5 speaker-grouped stratified folds; random = 5 "
+        "stratified folds ignoring speakers (SPEAKER-DEPENDENT, for comparison only).",
+    )
+    _add_recipe_options(evaluate)
+    evaluate.add_argument("--cv", choices=CV_CHOICES, default="auto", help="cross-validation scheme")
+    evaluate.add_argument("--seed", type=int, default=0, help="seed of shuffled splits")
+    evaluate.add_argument("--n-jobs", type=int, default=None, help="folds in parallel (joblib)")
+    evaluate.add_argument("--json", metavar="FILE", help="write the report as JSON")
+    evaluate.add_argument("--markdown", metavar="FILE", help="write the report as Markdown")
+    evaluate.add_argument("--plot", metavar="FILE", help="save the confusion matrix (PNG, SVG, PDF)")
+    evaluate.set_defaults(func=_cmd_evaluate)
+
+    predict = commands.add_parser(
+        "predict", help="predict emotions of audio files or folders with a saved model",
+        description=_cmd_predict.__doc__,
+        epilog="Only load model files you trust: they are pickles and run code when loaded.",
+    )
+    predict.add_argument("model", help="model file written by `skser train` / skser.save_model")
+    predict.add_argument("inputs", nargs="+", metavar="AUDIO", help="audio files or folders (searched recursively)")
+    predict.add_argument("--format", choices=["csv", "json"], default="csv", help="output format (default csv)")
+    predict.add_argument("--output", "-o", metavar="FILE", help="write here instead of stdout")
+    predict.add_argument(
+        "--window", type=float, default=None, metavar="SECONDS",
+        help="emotion timeline over windows of this length for every file",
+    )
+    predict.add_argument("--hop", type=float, default=1.0, metavar="SECONDS", help="seconds between windows (default 1)")
+    predict.add_argument(
+        "--max-duration", type=float, default=60.0, metavar="SECONDS",
+        help="files longer than this get a timeline (3 s windows) instead of one label (default 60)",
+    )
+    predict.add_argument("--batch-size", type=int, default=32, help="clips or windows per model call")
+    _add_progress_option(predict)
+    predict.set_defaults(func=_cmd_predict)
+
     info = commands.add_parser("info", help="versions and GPU visibility", description=_cmd_info.__doc__)
     info.set_defaults(func=_cmd_info)
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``skser`` console script."""
-    args = build_parser().parse_args(argv)
+@contextlib.contextmanager
+def _one_line_warnings(command: str):
+    """Show warnings as ``skser CMD: warning: ...`` lines instead of Python's source excerpts."""
+    original = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        print(f"skser {command}: warning: {message}", file=sys.stderr)
+
+    warnings.showwarning = show
     try:
-        return args.func(args)
-    except (ValueError, FileNotFoundError, OSError) as exc:
-        print(f"skser {args.command}: error: {exc}", file=sys.stderr)
+        yield
+    finally:
+        warnings.showwarning = original
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``skser`` console script; returns the exit status."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # keep TensorFlow's C++ logs quiet
+    args = build_parser().parse_args(argv)
+    if getattr(args, "batch_size", 1) < 1:
+        print(f"skser {args.command}: error: --batch-size must be at least 1", file=sys.stderr)
+        return 2
+    try:
+        with _one_line_warnings(args.command):
+            return args.func(args)
+    except BrokenPipeError:  # output piped into `head` & co.: stop quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+    except (ValueError, OSError) as exc:  # CLIError, ModelFileError, FileNotFoundError, ...
+        message = " ".join(str(exc).split()) or type(exc).__name__
+        print(f"skser {args.command}: error: {message}", file=sys.stderr)
         return 2
 
 

@@ -54,6 +54,7 @@ def _cases():
         "MelSpectrogramTransformer": _audio_case(features.MelSpectrogramTransformer),
         "MFCCTransformer": _audio_case(features.MFCCTransformer, output="stats"),
         "GTCCTransformer": _audio_case(features.GTCCTransformer, output="stats"),
+        "ProsodyTransformer": _audio_case(features.ProsodyTransformer, trim_db=40.0),
         "TemporalPooling": lambda: (features.TemporalPooling(), sequences, None, {}),
         "SpeakerStandardScaler": lambda: (
             features.SpeakerStandardScaler(), X2, y2, {"groups": groups}

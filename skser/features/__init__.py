@@ -11,6 +11,7 @@ _EXPORTS = {
     "EmbeddingTransformer": "._embedding",
     "yamnet_class_names": "._embedding",
     "TemporalPooling": "._pooling",
+    "ProsodyTransformer": "._prosody",
     "SpeakerStandardScaler": "._normalization",
     "SpeakerNormalizationWarning": "._normalization",
     "speaker_scorer": "._normalization",

@@ -10,6 +10,9 @@ import numpy as np
 
 from skser._parallel import parallel_map
 from skser._validation import check_clip_sequence, check_option, check_positive
+from skser._yamnet._frontend import SAMPLE_RATE as YAMNET_SR
+from skser._yamnet._frontend import WINDOW_SAMPLES as YAMNET_WINDOW
+from skser._yamnet._frontend import waveform_patch
 from skser.audio import fix_length, segment_waveform
 from skser.features._base import (
     ClipFeatureTransformer,
@@ -63,6 +66,7 @@ class _MelSpec:
     image_size: tuple[int, int]
     segment_samples: int
     segment_hop: int
+    frontend: str | None
     basis: np.ndarray  # mel filterbank, built once per call in the parent
 
 
@@ -74,8 +78,11 @@ def _mel_clip(wave: np.ndarray, spec: _MelSpec) -> np.ndarray:
         signal = segment_waveform(wave, spec.segment_samples, spec.segment_hop)
     else:
         signal = wave
-    mel = power_spectrogram(signal, spec.stft) @ spec.basis.T  # (..., n_frames, n_mels)
-    mel = _scale(mel, spec)
+    if spec.frontend == "yamnet":  # YAMNet's own filterbank and log: what its weights saw
+        mel = waveform_patch(signal)
+    else:
+        mel = power_spectrogram(signal, spec.stft) @ spec.basis.T  # (..., n_frames, n_mels)
+        mel = _scale(mel, spec)
     mel = normalize_clip(mel, spec.normalize)
     if spec.output == "segments":
         dead = ~mel.reshape(len(mel), -1).any(axis=1)
@@ -264,6 +271,16 @@ class MelSpectrogramTransformer(ClipFeatureTransformer):
         Fraction shared by consecutive segments, in [0, 1).
     max_segments : int or None
         ``"segments"`` only: segments kept/padded to (None: the most in the call).
+    frontend : {None, "yamnet"}, default=None
+        ``"segments"`` only. ``"yamnet"`` computes each 0.975 s segment's
+        (96, 64) patch with YAMNet's own frontend
+        (:func:`skser._yamnet.waveform_patch`: TensorFlow's mel matrix,
+        triangles linear in mel and no weight on the DC bin), so pretrained
+        YAMNet weights see exactly what they were trained on; the default
+        librosa HTK filterbank is close but not identical. It fixes every
+        STFT and mel parameter, so those must stay None (``mel_norm="auto"``,
+        ``window="hann"``, ``log_offset=0.001``), and needs ``sr=16000`` and
+        ``segment_duration=0.975``.
     n_jobs : int or None
         Parallel workers over clips, each reading and processing whole clips.
         joblib threads by default (decoding, FFTs and matrix products release
@@ -320,6 +337,7 @@ class MelSpectrogramTransformer(ClipFeatureTransformer):
         segment_duration=0.975,
         segment_overlap=0.5,
         max_segments=None,
+        frontend=None,
         n_jobs=None,
         verbose=False,
         memory=None,
@@ -349,6 +367,7 @@ class MelSpectrogramTransformer(ClipFeatureTransformer):
         self.segment_duration = segment_duration
         self.segment_overlap = segment_overlap
         self.max_segments = max_segments
+        self.frontend = frontend
         self.n_jobs = n_jobs
         self.verbose = verbose
         self.memory = memory
@@ -435,6 +454,7 @@ class MelSpectrogramTransformer(ClipFeatureTransformer):
             raise ValueError(f"segment_overlap must be in [0, 1), got {self.segment_overlap!r}.")
         segment_samples = max(1, int(round(self.segment_duration * sr)))
         segment_hop = max(1, int(round(segment_samples * (1 - self.segment_overlap))))
+        self._check_frontend(sr, segment_samples)
 
         return _MelSpec(
             sr=sr, stft=stft, n_mels=int(n_mels), fmin=float(fmin), fmax=float(fmax),
@@ -443,9 +463,31 @@ class MelSpectrogramTransformer(ClipFeatureTransformer):
             log_offset=float(self.log_offset), normalize=self.normalize,
             duration_samples=duration_samples, output=self.output,
             image_size=(int(size[0]), int(size[1])),
-            segment_samples=segment_samples, segment_hop=segment_hop,
+            segment_samples=segment_samples, segment_hop=segment_hop, frontend=self.frontend,
             basis=mel_filterbank(sr, n_fft, int(n_mels), float(fmin), float(fmax), bool(htk), mel_norm),
         )  # fmt: skip
+
+    def _check_frontend(self, sr: int, segment_samples: int) -> None:
+        check_option(self.frontend, "frontend", [None, "yamnet"])
+        if self.frontend is None:
+            return
+        if self.output != "segments":
+            raise ValueError(f"frontend='yamnet' needs output='segments', got {self.output!r}.")
+        if sr != YAMNET_SR or segment_samples != YAMNET_WINDOW:
+            raise ValueError(
+                f"frontend='yamnet' needs sr={YAMNET_SR} and segment_duration=0.975 "
+                f"({YAMNET_WINDOW} samples), got sr={sr} and {segment_samples} samples."
+            )
+        fixed = {"window": "hann", "mel_norm": "auto", "log_offset": 0.001}
+        fixed.update(dict.fromkeys(
+            ["n_fft", "hop_length", "win_length", "center", "n_mels", "fmin", "fmax", "htk",
+             "power", "scale"]))  # fmt: skip
+        changed = [name for name, value in fixed.items() if getattr(self, name) != value]
+        if changed:
+            raise ValueError(
+                f"frontend='yamnet' fixes the STFT and mel settings; leave {changed} at their "
+                "defaults (None, window='hann', mel_norm='auto', log_offset=0.001)."
+            )
 
     def transform(self, X):
         """Compute the mel features of every clip.

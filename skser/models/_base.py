@@ -332,7 +332,7 @@ class SERKerasClassifier(KerasClassifier):
             )
         w_train = None if weights is None else weights[train]
         if self.augmenter is not None:
-            data_seed = seed if seed is not None else np.random.randint(2**31 - 1)
+            data_seed = seed if seed is not None else int(np.random.default_rng().integers(2**31 - 1))
             batches = _AugmentedBatches(
                 X[train], y_enc[train], w_train,
                 batch_size=self.batch_size, augmenter=self.augmenter, seed=data_seed,

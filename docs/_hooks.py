@@ -1,0 +1,48 @@
+"""MkDocs hook: put every benchmark result (``benchmarks/results/*.md``) into ``benchmarks.md``.
+
+The result files are written by the scripts in ``benchmarks/``; reading them
+at build time keeps the page in step with the latest run, with no copy in
+``docs/`` to forget. Their headings are demoted one level to nest under the page.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+MARKER = "<!-- benchmark results -->"
+RECIPES = "<!-- recipe table -->"
+
+
+def _demote(text: str) -> str:
+    lines, fenced = [], False
+    for line in text.splitlines():
+        if line.lstrip().startswith(("```", "~~~")):
+            fenced = not fenced
+        lines.append("#" + line if not fenced and line.startswith("#") else line)
+    return "\n".join(lines)
+
+
+def _recipe_table() -> str:
+    from skser.recipes import list_recipes
+
+    table = list_recipes()
+    rows = ["| name | family | input | cost | needs_yamnet | description |", "|---|---|---|---|---|---|"]
+    for r in table.itertuples():
+        cells = [f"`{r.name}`", r.family, r.input, r.cost, "yes" if r.needs_yamnet else "", r.description]
+        rows.append("| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |")
+    return "\n".join(rows)
+
+
+def on_page_markdown(markdown, page, config, files):
+    if RECIPES in markdown:
+        markdown = markdown.replace(RECIPES, _recipe_table())
+    if page.file.src_uri != "benchmarks.md" or MARKER not in markdown:
+        return markdown
+    results = Path(config.config_file_path).parent / "benchmarks" / "results"
+    sections = [
+        f"{_demote(path.read_text(encoding='utf-8')).strip()}\n\n"
+        f"*Source: `benchmarks/results/{path.name}` (JSON next to it).*"
+        for path in sorted(results.glob("*.md"))
+    ]
+    body = "\n\n".join(sections) if sections else "*No results yet: run the scripts in `benchmarks/`.*"
+    return markdown.replace(MARKER, body)

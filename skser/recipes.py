@@ -1,0 +1,500 @@
+"""Named end-to-end SER pipelines ("recipes"): audio clips in, emotion labels out.
+
+Each recipe is a builder registered with :func:`register_recipe` and its
+paper (``/work/shared/papers``). :func:`make_ser_pipeline` builds one and
+applies ``set_params``-style overrides; :func:`list_recipes` tabulates them.
+Every recipe works on any corpus (nothing corpus-specific: fixed lengths are
+in seconds, classes come from ``y``) and on paths or waveforms alike.
+
+Step names are shared: ``"features"`` (the feature transformer, or a
+``FeatureUnion`` of them), ``"scaler"`` and ``"svc"``/``"rf"``/``"mlp"`` in
+the classical baselines, ``"model"`` for the Keras model of the deep ones.
+So ``make_ser_pipeline("svm-mfcc", svc__C=3)`` or
+``make_ser_pipeline("fser-cnn2d", model__epochs=400, model__early_stopping=False)``.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sklearn.pipeline import FeatureUnion, Pipeline
+from sklearn.preprocessing import FunctionTransformer
+
+from skser._validation import check_positive
+from skser.augment import SpectrogramAugmenter
+from skser.baselines import make_baseline
+from skser.features import MelSpectrogramTransformer, MFCCTransformer, TemporalPooling
+
+__all__ = ["make_ser_pipeline", "list_recipes", "register_recipe", "unregister_recipe", "Recipe"]
+
+_PAPERS = "/work/shared/papers"
+CNN_RNN = (
+    "Sharan, Mascolo & Schuller, 'Emotion Recognition from Speech Signals by Mel-Spectrogram "
+    f"and a CNN-RNN' ({_PAPERS}/cnn-rnn-yamnet-lstm-baselines.txt)"
+)
+FSER = (
+    "Dossou & Gbenou, 'FSER: Deep Convolutional Neural Networks for Speech Emotion "
+    f"Recognition' ({_PAPERS}/fser-mel-cnn-8-emotions.txt)"
+)
+SPECTROGRAM_CNN = (
+    "'Emotional expression recognition using spectrograms and CNN-2D', RAVDESS "
+    f"({_PAPERS}/cnn-2d-spectrogram-ravdess.txt)"
+)
+MFCC_TESS = (
+    "Wasowska & Kapitan, 'Emotion recognition from audio', TESS "
+    f"({_PAPERS}/mfcc-conv1d-lstm-tess.txt)"
+)
+
+#: Builder options every recipe receives (by keyword) from :func:`make_ser_pipeline`.
+BUILDER_OPTIONS = ("sr", "random_state", "n_jobs", "yamnet_weights")
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """A registered recipe: its builder and the facts :func:`list_recipes` shows."""
+
+    name: str
+    builder: Callable[..., Pipeline]
+    family: str
+    input: str
+    source: str
+    cost: str
+    description: str
+    needs_yamnet: bool = False
+
+
+_RECIPES: dict[str, Recipe] = {}
+
+
+def register_recipe(
+    name: str,
+    builder: Callable[..., Pipeline],
+    *,
+    family: str,
+    input: str,
+    source: str,
+    cost: str,
+    description: str,
+    needs_yamnet: bool = False,
+    replace: bool = False,
+) -> Recipe:
+    """Register a recipe under ``name`` (one call per recipe).
+
+    Parameters
+    ----------
+    name : str
+        Recipe name used by :func:`make_ser_pipeline`.
+    builder : callable
+        ``builder(*, sr, random_state, n_jobs, yamnet_weights) -> Pipeline``,
+        returning a new unfitted pipeline from audio clips to labels.
+    family, input, source, cost, description : str
+        Shown by :func:`list_recipes`; ``source`` cites the paper followed.
+    needs_yamnet : bool, default=False
+        Whether fitting needs the YAMNet weights file.
+    replace : bool, default=False
+        Allow replacing an existing recipe of that name.
+
+    Returns
+    -------
+    Recipe
+
+    Examples
+    --------
+    >>> from sklearn.pipeline import Pipeline
+    >>> from sklearn.svm import LinearSVC
+    >>> from skser.features import MFCCTransformer
+    >>> def build(*, sr, random_state, n_jobs, yamnet_weights):
+    ...     return Pipeline([("features", MFCCTransformer(sr=sr, output="stats")),
+    ...                      ("svc", LinearSVC(random_state=random_state))])
+    >>> _ = register_recipe("my-linear-svm", build, family="baseline", input="MFCC stats",
+    ...                     source="ours", cost="seconds", description="A linear SVM.")
+    >>> make_ser_pipeline("my-linear-svm", svc__C=0.1).named_steps["svc"].C
+    0.1
+    >>> unregister_recipe("my-linear-svm")
+    """
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"name must be a non-empty string, got {name!r}.")
+    if not callable(builder):
+        raise TypeError(f"builder must be callable, got {type(builder).__name__}.")
+    missing = [
+        opt for opt in BUILDER_OPTIONS if opt not in inspect.signature(builder).parameters
+    ]
+    if missing:
+        raise TypeError(f"builder of {name!r} must accept the keyword arguments {missing}.")
+    if name in _RECIPES and not replace:
+        raise ValueError(f"A recipe named {name!r} exists; pass replace=True to replace it.")
+    recipe = Recipe(name, builder, family, input, source, cost, description, needs_yamnet)
+    _RECIPES[name] = recipe
+    return recipe
+
+
+def unregister_recipe(name: str) -> None:
+    """Remove the recipe ``name`` (ValueError if there is none)."""
+    if name not in _RECIPES:
+        raise ValueError(f"Unknown recipe {name!r}; available recipes: {sorted(_RECIPES)}.")
+    del _RECIPES[name]
+
+
+def list_recipes() -> pd.DataFrame:
+    """The registered recipes, one row each.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``name``, ``family``, ``input``, ``source`` (the paper),
+        ``cost`` (rough training cost), ``needs_yamnet``, ``description``.
+
+    Examples
+    --------
+    >>> table = list_recipes()
+    >>> "svm-mfcc" in set(table["name"])
+    True
+    """
+    columns = ["name", "family", "input", "source", "cost", "needs_yamnet", "description"]
+    return pd.DataFrame(
+        [{c: getattr(r, c) for c in columns} for r in _RECIPES.values()], columns=columns
+    )
+
+
+def make_ser_pipeline(
+    recipe: str,
+    *,
+    sr: int = 16000,
+    random_state: int | None = 0,
+    n_jobs: int | None = None,
+    yamnet_weights=None,
+    **overrides,
+) -> Pipeline:
+    """Build a recipe: an unfitted scikit-learn pipeline from audio clips to labels.
+
+    Parameters
+    ----------
+    recipe : str
+        A name from :func:`list_recipes`.
+    sr : int, default=16000
+        Sample rate paths are read at and arrays are taken to be at. The
+        YAMNet recipes need 16000 (paths are resampled when read).
+    random_state : int or None, default=0
+        Seed of every random step (classifier, network, augmentation).
+    n_jobs : int or None, default=None
+        Parallel clips in the feature steps (and random-forest trees).
+    yamnet_weights : str, path-like or None, default=None
+        YAMNet weights for the recipes that need them (``needs_yamnet``);
+        None: ``$SKSER_YAMNET`` or ``~/skser_data/models/yamnet.tflite``; a
+        missing file raises ``FileNotFoundError`` at ``fit``. Other recipes
+        ignore it, so one call signature fits a loop over every recipe.
+    **overrides
+        Pipeline parameters in ``set_params`` form, e.g. ``svc__C=3``,
+        ``model__epochs=5`` or ``features__n_jobs=4``.
+
+    Returns
+    -------
+    sklearn.pipeline.Pipeline
+
+    Raises
+    ------
+    ValueError
+        For an unknown recipe (listing the recipes) or an override that is
+        not a parameter of the pipeline (listing the valid names).
+
+    Examples
+    --------
+    >>> pipe = make_ser_pipeline("svm-mfcc", svc__C=3)
+    >>> pipe.get_params()["svc__C"]
+    3
+    >>> make_ser_pipeline("mfcc-lstm", model__epochs=1).named_steps["model"].epochs
+    1
+    """
+    if recipe not in _RECIPES:
+        raise ValueError(f"Unknown recipe {recipe!r}; available recipes: {sorted(_RECIPES)}.")
+    pipe = _RECIPES[recipe].builder(
+        sr=sr, random_state=random_state, n_jobs=n_jobs, yamnet_weights=yamnet_weights
+    )
+    if overrides:
+        valid = pipe.get_params(deep=True)
+        unknown = sorted(k for k in overrides if k not in valid)
+        if unknown:
+            raise ValueError(
+                f"Unknown parameter(s) {unknown} for recipe {recipe!r}; valid names: "
+                f"{sorted(valid)}."
+            )
+        pipe.set_params(**overrides)
+    return pipe
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _n_frames(duration: float, sr: int, hop_s: float = 0.010) -> int:
+    """Frames of a ``duration``-second clip with a ``hop_s`` hop and librosa centring."""
+    hop = max(1, int(round(hop_s * sr)))
+    return 1 + int(round(duration * sr)) // hop
+
+
+def _first_channel(images: np.ndarray) -> np.ndarray:
+    """``(n, H, W, C)`` images -> ``(n, H, W, 1)``: the grey channel of a grey image."""
+    return np.asarray(images)[..., :1]
+
+
+# --------------------------------------------------------------------------- baselines
+
+
+def _baseline_builder(features: str, classifier: str):
+    def build(*, sr, random_state, n_jobs, yamnet_weights):
+        return make_baseline(
+            features, classifier, sr=sr, yamnet_weights=yamnet_weights,
+            random_state=random_state, n_jobs=n_jobs,
+        )  # fmt: skip
+
+    build.__doc__ = (
+        f"{features.upper()} statistics -> {classifier.upper()}: a baseline of Table II of "
+        f"{CNN_RNN}; settings in :func:`skser.baselines.make_baseline`."
+    )
+    return build
+
+
+_BASELINE_INPUT = {
+    "mfcc": "MFCC + deltas, mean/std (78)",
+    "gtcc": "GTCC + deltas, mean/std (78)",
+    "mfcc+dl": "MFCC stats (78) + mean YAMNet embedding (1024)",
+    "gtcc+dl": "GTCC stats (78) + mean YAMNet embedding (1024)",
+}
+_CLASSIFIER_NAME = {"svm": "RBF SVM", "rf": "random forest (500 trees)", "mlp": "MLP (256)"}
+
+for _clf, _feats in [
+    ("svm", "mfcc"), ("svm", "gtcc"), ("svm", "mfcc+dl"), ("svm", "gtcc+dl"),
+    ("rf", "mfcc+dl"), ("rf", "gtcc+dl"), ("mlp", "mfcc+dl"), ("mlp", "gtcc+dl"),
+]:  # fmt: skip
+    _dl = _feats.endswith("+dl")
+    register_recipe(
+        f"{_clf}-{_feats.replace('+', '-')}",
+        _baseline_builder(_feats, _clf),
+        family="baseline",
+        input=_BASELINE_INPUT[_feats],
+        source=f"{CNN_RNN}, Table II",
+        cost=("one YAMNet pass per 0.49 s of audio (ms each on CPU), then seconds" if _dl
+              else "seconds (CPU)"),  # fmt: skip
+        description=f"{_BASELINE_INPUT[_feats]}, standardized, {_CLASSIFIER_NAME[_clf]}.",
+        needs_yamnet=_dl,
+    )
+
+
+# --------------------------------------------------------------------------- 2-D CNNs
+
+
+def _fser_cnn2d(*, sr, random_state, n_jobs, yamnet_weights):
+    """FSER (Dossou & Gbenou): 64x64 RGB mel-spectrogram images -> four-block CNN.
+
+    Mel spectrogram with a 512-point FFT and hop, 128 mel bands, dB, coloured
+    with "coolwarm" and resized to 64 x 64 (see
+    :class:`~skser.features.MelSpectrogramTransformer`, ``output="image"``);
+    :class:`~skser.models.FSERCNN` with SGD (lr 0.001), batch 64, and the
+    paper's augmentation (width/height shift, zoom, horizontal flip:
+    :meth:`SpectrogramAugmenter.fser`) applied on the fly to every training
+    batch -- fresh variants each epoch instead of 20 stored copies. Source:
+    ``/work/shared/papers/fser-mel-cnn-8-emotions.txt``.
+    """
+    from skser.models import FSERCNN
+
+    return Pipeline([
+        ("features", MelSpectrogramTransformer(sr=sr, output="image", n_jobs=n_jobs)),
+        ("model", FSERCNN(augmenter=SpectrogramAugmenter.fser(random_state=random_state),
+                          random_state=random_state)),
+    ])  # fmt: skip
+
+
+def _spectrogram_cnn2d(*, sr, random_state, n_jobs, yamnet_weights):
+    """150x150 grayscale spectrogram images -> five-block CNN-2D (RAVDESS spectrogram paper).
+
+    The paper rendered each clip as a spectrogram picture (Spek), converted it
+    to grayscale and resized it to 150 x 150. Here: a dB mel spectrogram
+    (25 ms window, 10 ms hop, 128 mel bands; the mel axis rather than Spek's
+    linear one, which gives the low frequencies of speech more rows), min-max
+    scaled per clip, area-resized to 150 x 150, one grey channel ->
+    :class:`~skser.models.SpectrogramCNN2D` (Adam, lr 0.005, 50 epochs).
+    Source: ``/work/shared/papers/cnn-2d-spectrogram-ravdess.txt``.
+    """
+    from skser.models import SpectrogramCNN2D
+
+    image = MelSpectrogramTransformer(
+        sr=sr, output="image", image_size=(150, 150), colormap=None,
+        win_length=max(1, int(round(0.025 * sr))), hop_length=max(1, int(round(0.010 * sr))),
+        n_jobs=n_jobs,
+    )  # fmt: skip
+    return Pipeline([
+        ("features", image),
+        ("grey", FunctionTransformer(_first_channel)),
+        ("model", SpectrogramCNN2D(random_state=random_state)),
+    ])  # fmt: skip
+
+
+def _spectrogram_cnn1d(*, sr, random_state, n_jobs, yamnet_weights):
+    """Per-clip feature vector -> CNN-1D (the RAVDESS spectrogram paper's comparison model).
+
+    The paper fed the means of librosa's MFCC, mel, tonnetz and contrast
+    features to a four-layer Conv1D network (RMSprop, lr 5e-5, batch 20).
+    Here: the means of 40 MFCCs and of 128 dB mel bands (168 values; tonnetz
+    and contrast are not in skser), read by
+    :class:`~skser.models.SpectrogramCNN1D` as a one-channel sequence.
+    Source: ``/work/shared/papers/cnn-2d-spectrogram-ravdess.txt``.
+    """
+    from skser.models import SpectrogramCNN1D
+
+    mel_means = Pipeline([
+        ("spectrogram", MelSpectrogramTransformer(sr=sr, n_jobs=n_jobs)),
+        ("pooling", TemporalPooling(stats=("mean",), time_axis=2, ignore_padding=True)),
+    ])  # fmt: skip
+    features = FeatureUnion([
+        ("mfcc", MFCCTransformer(sr=sr, n_mfcc=40, output="stats", stats=("mean",),
+                                 n_jobs=n_jobs)),
+        ("mel", mel_means),
+    ])  # fmt: skip
+    return Pipeline([("features", features), ("model", SpectrogramCNN1D(random_state=random_state))])
+
+
+# --------------------------------------------------------------------------- MFCC sequences
+
+#: Fixed clip length of the MFCC sequence recipes, in seconds: longer clips are
+#: truncated and shorter ones zero-padded, as in the paper (TESS clips last
+#: 1-2 s; 3 s keeps a whole RAVDESS sentence).
+MFCC_SEQUENCE_SECONDS = 3.0
+
+
+def _mfcc_sequence(sr, n_jobs):
+    return MFCCTransformer(
+        sr=sr, output="sequence", max_frames=_n_frames(MFCC_SEQUENCE_SECONDS, sr), n_jobs=n_jobs
+    )
+
+
+def _mfcc_cnn1d(*, sr, random_state, n_jobs, yamnet_weights):
+    """MFCC sequences -> Conv1D (Wasowska & Kapitan, TESS).
+
+    librosa-style MFCC (13 coefficients, 25 ms / 10 ms), ``(n_frames,
+    n_mfcc)`` per clip zero-padded or truncated at the end to 3 s (301
+    frames at 16 kHz) -> :class:`~skser.models.MFCCConv1D`. Source:
+    ``/work/shared/papers/mfcc-conv1d-lstm-tess.txt``.
+    """
+    from skser.models import MFCCConv1D
+
+    return Pipeline([("features", _mfcc_sequence(sr, n_jobs)),
+                     ("model", MFCCConv1D(random_state=random_state))])  # fmt: skip
+
+
+def _mfcc_lstm(*, sr, random_state, n_jobs, yamnet_weights):
+    """MFCC sequences -> two-layer LSTM (Wasowska & Kapitan, TESS).
+
+    Features as in ``"mfcc-cnn1d"`` -> :class:`~skser.models.MFCCLSTM`.
+    Source: ``/work/shared/papers/mfcc-conv1d-lstm-tess.txt``.
+    """
+    from skser.models import MFCCLSTM
+
+    return Pipeline([("features", _mfcc_sequence(sr, n_jobs)),
+                     ("model", MFCCLSTM(random_state=random_state))])  # fmt: skip
+
+
+def _mfcc_cnn_lstm(*, sr, random_state, n_jobs, yamnet_weights):
+    """MFCC sequences -> Conv1D + LSTM, the paper's best model (Wasowska & Kapitan, TESS).
+
+    Features as in ``"mfcc-cnn1d"`` -> :class:`~skser.models.MFCCCNNLSTM`.
+    Source: ``/work/shared/papers/mfcc-conv1d-lstm-tess.txt``.
+    """
+    from skser.models import MFCCCNNLSTM
+
+    return Pipeline([("features", _mfcc_sequence(sr, n_jobs)),
+                     ("model", MFCCCNNLSTM(random_state=random_state))])  # fmt: skip
+
+
+# --------------------------------------------------------------------------- CNN-RNN
+
+
+def _crnn_small(*, sr, random_state, n_jobs, yamnet_weights):
+    """Log-mel segment stacks -> small CNN per segment -> two LSTMs (CNN-RNN, from scratch).
+
+    The CNN-RNN paper's input (0.975 s segments with 50 % overlap, each a
+    96 x 64 log-mel patch: 25 ms Hann, 10 ms hop, 64 HTK mel bands
+    125-7500 Hz) and LSTM head (2 x 150 units, Adam lr 3e-4, batch 24), with
+    a compact CNN trained from scratch instead of YAMNet: no weights file
+    needed. Source: ``/work/shared/papers/cnn-rnn-yamnet-lstm-baselines.txt``.
+    """
+    from skser.models import CNNRNN
+
+    return Pipeline([
+        ("features", MelSpectrogramTransformer(sr=sr, output="segments", n_jobs=n_jobs)),
+        ("model", CNNRNN(backbone="small", random_state=random_state)),
+    ])  # fmt: skip
+
+
+def _crnn_yamnet_lstm(*, sr, random_state, n_jobs, yamnet_weights):
+    """Log-mel segment stacks -> pretrained YAMNet per segment -> two LSTMs (the CNN-RNN paper).
+
+    Segments as in ``"crnn-small"``, but each patch comes from YAMNet's own
+    frontend (``frontend="yamnet"``), so the pretrained network sees exactly
+    what it was trained on; :class:`~skser.models.CNNRNN` with
+    ``backbone="yamnet"`` (frozen by default; ``model__backbone_trainable=True``
+    fine-tunes it, as MATLAB transfer learning in the paper likely did),
+    2 x 150 LSTM units, Adam lr 3e-4, batch 24, 50 epochs. Needs 16 kHz.
+    Source: ``/work/shared/papers/cnn-rnn-yamnet-lstm-baselines.txt``.
+    """
+    from skser.models import CNNRNN
+
+    return Pipeline([
+        ("features", MelSpectrogramTransformer(sr=sr, output="segments", frontend="yamnet",
+                                               n_jobs=n_jobs)),
+        ("model", CNNRNN(backbone="yamnet", backbone_weights=yamnet_weights,
+                         random_state=random_state)),
+    ])  # fmt: skip
+
+
+def _register_deep():
+    image = "mel-spectrogram image"
+    register_recipe(
+        "fser-cnn2d", _fser_cnn2d, family="cnn2d", input=f"{image}, 64x64 RGB (coolwarm)",
+        source=FSER, cost="minutes on CPU per 1,000 clips and epoch budget; GPU recommended",
+        description="Four-block CNN on mel-spectrogram images, FSER augmentation on the fly.",
+    )
+    register_recipe(
+        "spectrogram-cnn2d", _spectrogram_cnn2d, family="cnn2d",
+        input=f"{image}, 150x150 grey", source=SPECTROGRAM_CNN,
+        cost="minutes on CPU; GPU recommended",
+        description="Five conv/pool blocks (5x5, pool 5) + dense 1024 on grey spectrograms.",
+    )
+    register_recipe(
+        "spectrogram-cnn1d", _spectrogram_cnn1d, family="cnn1d",
+        input="means of 40 MFCCs + 128 dB mel bands (168)", source=SPECTROGRAM_CNN,
+        cost="seconds to minutes on CPU",
+        description="Four Conv1D layers on the per-clip feature vector (paper's CNN-1D).",
+    )
+    for name, builder, what in [
+        ("mfcc-cnn1d", _mfcc_cnn1d, "Two Conv1D/pool/batch-norm blocks + L1L2 dense layers"),
+        ("mfcc-lstm", _mfcc_lstm, "Two stacked LSTMs (64, 32) + dense 20"),
+        ("mfcc-cnn-lstm", _mfcc_cnn_lstm, "Conv1D front end + LSTM (64), the paper's best"),
+    ]:
+        register_recipe(
+            name, builder, family="rnn" if name == "mfcc-lstm" else "cnn1d",
+            input="MFCC sequence, 13 x 3 s (301 frames)", source=MFCC_TESS,
+            cost="minutes on CPU", description=f"{what} on MFCC sequences.",
+        )  # fmt: skip
+    register_recipe(
+        "crnn-small", _crnn_small, family="crnn",
+        input="log-mel segment stack (n_segments, 96, 64)", source=CNN_RNN,
+        cost="minutes on CPU", description="Small per-segment CNN + 2 x 150 LSTM (from scratch).",
+    )
+    register_recipe(
+        "crnn-yamnet-lstm", _crnn_yamnet_lstm, family="crnn",
+        input="YAMNet log-mel segment stack (n_segments, 96, 64)", source=CNN_RNN,
+        cost="YAMNet forward pass per segment and epoch; GPU recommended",
+        description="Pretrained YAMNet per segment + 2 x 150 LSTM (the paper's YAMNet-LSTM).",
+        needs_yamnet=True,
+    )
+
+
+_register_deep()
+
+
+# --------------------------------------------------------------------------- recommended
+# "recommended" is chosen from the benchmarks in benchmarks/results/ by the maintainers and
+# registered here with a single register_recipe("recommended", <builder>, ...) call.
