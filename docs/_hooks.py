@@ -1,4 +1,4 @@
-"""MkDocs hook: put every benchmark result (``benchmarks/results/*.md``) into ``benchmarks.md``.
+"""MkDocs hooks: benchmark results into ``benchmarks.md``, the recipe table into the models guide.
 
 The result files are written by the scripts in ``benchmarks/``; reading them
 at build time keeps the page in step with the latest run, with no copy in
@@ -7,7 +7,13 @@ at build time keeps the page in step with the latest run, with no copy in
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
+
+# Build from a checkout without installing skser: the repository root holds the package.
+_ROOT = Path(__file__).resolve().parents[1]
+if str(_ROOT) not in sys.path:
+    sys.path.insert(0, str(_ROOT))
 
 MARKER = "<!-- benchmark results -->"
 RECIPES = "<!-- recipe table -->"

@@ -84,12 +84,17 @@ def load_audio(path: str | os.PathLike, *, sr: int | None = 16000, mono: bool = 
     try:
         data, file_sr = sf.read(path, dtype="float32", always_2d=True)
     except Exception as exc:  # libsndfile raises its own error types
-        raise ValueError(f"Cannot read audio file {path!r}: not audio or corrupt ({exc}).") from exc
+        raise ValueError(
+            f"Cannot read audio file {path!r}: not audio or corrupt ({exc})."
+        ) from exc
     if data.shape[0] == 0:
         raise ValueError(f"Audio file {path!r} contains no samples.")
     if not np.all(np.isfinite(data)):
         raise ValueError(f"Audio file {path!r} contains NaN or infinite samples.")
-    wave = data.mean(axis=1) if mono else data.T
+    if mono:  # a single channel is taken as is: no second copy of a long recording
+        wave = data[:, 0] if data.shape[1] == 1 else data.mean(axis=1)
+    else:
+        wave = data.T
     if sr is not None and sr != file_sr:
         wave = _resample(wave, file_sr, sr)
     return np.ascontiguousarray(wave, dtype=np.float32), int(sr or file_sr)

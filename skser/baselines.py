@@ -1,7 +1,7 @@
 """Ready classical baselines: {MFCC, GTCC} statistics (+ YAMNet "DL" embedding) x {RF, SVM, MLP}.
 
 These are the baselines of Table II of Sharan, Mascolo & Schuller's CNN-RNN
-paper (``/work/shared/papers/cnn-rnn-yamnet-lstm-baselines.txt``): cepstral
+paper (Sharan, Mascolo & Schuller, 'Emotion Recognition from Speech Signals by Mel-Spectrogram and a CNN-RNN'): cepstral
 features (MFCC or GTCC), optionally concatenated with "deep learning (DL)
 features", the embeddings of a network pretrained for audio analysis,
 classified with a random forest, a support vector machine or a multilayer
@@ -135,7 +135,7 @@ def make_baseline(
         MLP always have ``predict_proba``. Without it the SVM pipeline has no
         ``predict_proba``, which ``skser.evaluate`` handles.
     random_state : int or None, default=0
-        Seed of the random forest and the MLP.
+        Seed of the random forest and the MLP (also stored on the SVC, which draws none).
     n_jobs : int or None, default=None
         Parallel clips in the feature steps, and trees of the random forest.
 
@@ -159,7 +159,10 @@ def make_baseline(
     check_option(classifier, "classifier", list(BASELINE_CLASSIFIERS))
     check_positive(sr, "sr", integer=True)
     union = FeatureUnion(
-        [(b, _feature_block(b, sr=sr, yamnet_weights=yamnet_weights, n_jobs=n_jobs)) for b in blocks]
+        [
+            (b, _feature_block(b, sr=sr, yamnet_weights=yamnet_weights, n_jobs=n_jobs))
+            for b in blocks
+        ]
     )
     scaler = SpeakerStandardScaler() if speaker_normalization else StandardScaler()
     clf = _classifier(

@@ -96,7 +96,9 @@ def build_pipeline(recipe: str, settings: dict):
     _, make_ser_pipeline = _recipe_api()
     names = [row["name"] for row in _recipe_rows()]
     if recipe not in names:
-        raise CLIError(f"unknown recipe {recipe!r}; choose one of: {', '.join(names)} (see `skser recipes`)")
+        raise CLIError(
+            f"unknown recipe {recipe!r}; choose one of: {', '.join(names)} (see `skser recipes`)"
+        )
     options = {k: v for k, v in settings.items() if k in BUILDER_OPTIONS}
     try:
         pipe = make_ser_pipeline(recipe, **options)
@@ -115,7 +117,9 @@ def build_pipeline(recipe: str, settings: dict):
             params[matches[0]] = value
             continue
         if matches:
-            raise CLIError(f"--set {key} is ambiguous for recipe {recipe!r}: use one of {', '.join(sorted(matches))}")
+            raise CLIError(
+                f"--set {key} is ambiguous for recipe {recipe!r}: use one of {', '.join(sorted(matches))}"
+            )
         close = get_close_matches(key, [*valid, *BUILDER_OPTIONS], n=3)
         hint = f"; did you mean {' or '.join(close)}?" if close else ""
         raise CLIError(f"--set {key}: recipe {recipe!r} has no parameter {key!r}{hint}")
@@ -137,7 +141,9 @@ def _set_progress(pipe, enabled: bool) -> None:
             continue
         owner = params.get(key[: -len("__verbose")])
         # Keras models print per-epoch logs with verbose; only feature steps get bars.
-        if owner is not None and type(owner).__module__.startswith(("skser.features", "skser.audio")):
+        if owner is not None and type(owner).__module__.startswith(
+            ("skser.features", "skser.audio")
+        ):
             updates[key] = True
     if updates:
         pipe.set_params(**updates)
@@ -148,7 +154,9 @@ def parse_corpus_spec(spec: str) -> tuple[str, str | None]:
     name, sep, rest = spec.partition(":")
     name = name.strip().lower().replace("-", "")
     if name not in CORPORA:
-        raise CLIError(f"unknown corpus {name!r} in --corpus {spec!r}; choose one of {', '.join(CORPORA)}")
+        raise CLIError(
+            f"unknown corpus {name!r} in --corpus {spec!r}; choose one of {', '.join(CORPORA)}"
+        )
     if name != "synthetic" and not rest:
         raise CLIError(f"--corpus {spec!r} needs a folder: --corpus {name}:/path/to/{name}")
     return name, (rest or None)
@@ -183,11 +191,18 @@ def load_corpora(specs: list[str], *, label_map=None, emotions=None, sr: int = 1
             corpus = datasets.make_synthetic_corpus(**_synthetic_options(rest), sr=sr)
             if single and (label_map is not None or emotions is not None):
                 corpus = make_corpus(
-                    corpus.frame, name=corpus.name, X=corpus.X, sr=corpus.sr,
-                    label_map=label_map, emotions=emotions, description=corpus.description,
+                    corpus.frame,
+                    name=corpus.name,
+                    X=corpus.X,
+                    sr=corpus.sr,
+                    label_map=label_map,
+                    emotions=emotions,
+                    description=corpus.description,
                 )
         elif not os.path.isdir(rest):
-            raise CLIError(f"corpus folder not found for --corpus {name}:{rest} ({rest!r} is not a folder)")
+            raise CLIError(
+                f"corpus folder not found for --corpus {name}:{rest} ({rest!r} is not a folder)"
+            )
         else:
             # One corpus: label map and emotion filter apply while loading; several: after combining.
             kwargs = {"label_map": label_map, "emotions": emotions} if single else {}
@@ -208,7 +223,9 @@ def _corpus_and_pipeline(args):
 
     pipe = build_pipeline(args.recipe, parse_settings(args.set))
     corpus = load_corpora(
-        args.corpus, label_map=args.label_map, emotions=_split_list(args.emotions),
+        args.corpus,
+        label_map=args.label_map,
+        emotions=_split_list(args.emotions),
         sr=model_sample_rate(pipe),
     )
     return corpus, pipe
@@ -351,7 +368,9 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
             raise CLIError(f"output folder of {target!r} does not exist")
     corpus, pipe = _corpus_and_pipeline(args)
     progress = _progress_enabled(args)  # one bar over the folds (per-clip bars would nest)
-    print(f"Evaluating {args.recipe} on {_describe_corpus(corpus)} (--cv {args.cv})", file=sys.stderr)
+    print(
+        f"Evaluating {args.recipe} on {_describe_corpus(corpus)} (--cv {args.cv})", file=sys.stderr
+    )
     if args.cv == "random":
         print(
             "note: --cv random mixes every speaker into train and test: the result is "
@@ -363,8 +382,13 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
             warnings.simplefilter("ignore", SpeakerLeakageWarning)
             warnings.filterwarnings("ignore", message="The groups parameter is ignored")
         report = evaluate(
-            pipe, corpus.X, corpus.y, groups=corpus.groups, cv=_cv_for(args.cv, args.seed),
-            n_jobs=args.n_jobs, verbose=progress,
+            pipe,
+            corpus.X,
+            corpus.y,
+            groups=corpus.groups,
+            cv=_cv_for(args.cv, args.seed),
+            n_jobs=args.n_jobs,
+            verbose=progress,
         )
     title = f"{args.recipe} on {', '.join(args.corpus)} ({report.evaluation}, --cv {args.cv})"
     print(title)
@@ -389,7 +413,9 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
 
-        ax = report.plot_confusion_matrix(title=f"{args.recipe}: UAR {report.uar:.3f} ({report.evaluation})")
+        ax = report.plot_confusion_matrix(
+            title=f"{args.recipe}: UAR {report.uar:.3f} ({report.evaluation})"
+        )
         ax.figure.savefig(args.plot, dpi=120)
         plt.close(ax.figure)
         print(f"Wrote {args.plot}", file=sys.stderr)
@@ -405,9 +431,13 @@ def audio_files(inputs: list[str]) -> list[Path]:
     for item in inputs:
         path = Path(item)
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in extensions)
+            found = sorted(
+                p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in extensions
+            )
             if not found:
-                raise CLIError(f"folder {item!r} holds no audio files ({', '.join(sorted(extensions))})")
+                raise CLIError(
+                    f"folder {item!r} holds no audio files ({', '.join(sorted(extensions))})"
+                )
             files.extend(found)
         elif path.is_file():
             files.append(path)
@@ -493,8 +523,13 @@ def _cmd_predict(args: argparse.Namespace) -> int:
         bar.close()
     for i in timelines:
         table = predict_timeline(
-            model, files[i], sr=sr, window=args.window or AUTO_WINDOW, hop=args.hop,
-            batch_size=args.batch_size, verbose=progress,
+            model,
+            files[i],
+            sr=sr,
+            window=args.window or AUTO_WINDOW,
+            hop=args.hop,
+            batch_size=args.batch_size,
+            verbose=progress,
         )
         results[i] = list(as_rows(files[i], table))
     for i in range(len(files)):
@@ -528,8 +563,18 @@ def _cmd_info(args: argparse.Namespace) -> int:
 
     import skser
 
-    print(f"skser {skser.__version__} on Python {platform.python_version()} ({platform.platform()})")
-    for package in ("numpy", "scikit-learn", "librosa", "tensorflow", "keras", "scikeras", "optuna"):
+    print(
+        f"skser {skser.__version__} on Python {platform.python_version()} ({platform.platform()})"
+    )
+    for package in (
+        "numpy",
+        "scikit-learn",
+        "librosa",
+        "tensorflow",
+        "keras",
+        "scikeras",
+        "optuna",
+    ):
         try:
             print(f"  {package:<13} {version(package)}")
         except PackageNotFoundError:
@@ -546,19 +591,30 @@ def _cmd_info(args: argparse.Namespace) -> int:
 
 def _add_recipe_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--corpus", action="append", required=True, metavar="NAME:PATH",
+        "--corpus",
+        action="append",
+        required=True,
+        metavar="NAME:PATH",
         help="corpus to use, repeatable (combined): "
         + ", ".join(f"{c}:PATH" for c in CORPORA if c != "synthetic")
         + ", or synthetic[:n_speakers=4,n_per_class=3,duration=1.0,random_state=0] (offline)",
     )
-    parser.add_argument("--recipe", required=True, help="pipeline recipe name (see `skser recipes`)")
     parser.add_argument(
-        "--label-map", choices=["fser8", "4class"], default=None,
+        "--recipe", required=True, help="pipeline recipe name (see `skser recipes`)"
+    )
+    parser.add_argument(
+        "--label-map",
+        choices=["fser8", "4class"],
+        default=None,
         help="relabel emotions: FSER's 8 classes, or the 4-class task (others dropped)",
     )
-    parser.add_argument("--emotions", default=None, help="keep only these emotions, comma-separated")
     parser.add_argument(
-        "--set", action="append", metavar="KEY=VALUE",
+        "--emotions", default=None, help="keep only these emotions, comma-separated"
+    )
+    parser.add_argument(
+        "--set",
+        action="append",
+        metavar="KEY=VALUE",
         help="override a recipe parameter, repeatable (e.g. --set epochs=5); values are Python literals",
     )
     _add_progress_option(parser)
@@ -566,7 +622,9 @@ def _add_recipe_options(parser: argparse.ArgumentParser) -> None:
 
 def _add_progress_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--progress", action=argparse.BooleanOptionalAction, default=None,
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
         help="progress bars on stderr (default: when stderr is a terminal)",
     )
 
@@ -591,15 +649,22 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--n-jobs", type=int, default=None, help="parallel folds (joblib)")
     demo.set_defaults(func=_cmd_demo)
 
-    recipes = commands.add_parser("recipes", help="list the ready-made pipelines", description=_cmd_recipes.__doc__)
+    recipes = commands.add_parser(
+        "recipes", help="list the ready-made pipelines", description=_cmd_recipes.__doc__
+    )
     recipes.add_argument(
-        "--format", choices=["table", "markdown", "csv", "json"], default="table", help="output format"
+        "--format",
+        choices=["table", "markdown", "csv", "json"],
+        default="table",
+        help="output format",
     )
     recipes.add_argument("--wide", action="store_true", help="table: do not shorten long cells")
     recipes.set_defaults(func=_cmd_recipes)
 
     train = commands.add_parser(
-        "train", help="fit a recipe on corpora and save the model", description=_cmd_train.__doc__,
+        "train",
+        help="fit a recipe on corpora and save the model",
+        description=_cmd_train.__doc__,
         epilog="Example: skser train --corpus ravdess:data/RAVDESS --recipe svm-mfcc --out svm.joblib",
     )
     _add_recipe_options(train)
@@ -607,44 +672,70 @@ def build_parser() -> argparse.ArgumentParser:
     train.set_defaults(func=_cmd_train)
 
     evaluate = commands.add_parser(
-        "evaluate", help="cross-validate a recipe (speaker-independent by default)",
+        "evaluate",
+        help="cross-validate a recipe (speaker-independent by default)",
         description=_cmd_evaluate.__doc__,
         epilog="--cv: auto = leave-one-speaker-out up to 12 speakers, else 5 speaker-grouped folds; "
         "loso = leave-one-speaker-out; gkf5 = 5 speaker-grouped stratified folds; random = 5 "
         "stratified folds ignoring speakers (SPEAKER-DEPENDENT, for comparison only).",
     )
     _add_recipe_options(evaluate)
-    evaluate.add_argument("--cv", choices=CV_CHOICES, default="auto", help="cross-validation scheme")
+    evaluate.add_argument(
+        "--cv", choices=CV_CHOICES, default="auto", help="cross-validation scheme"
+    )
     evaluate.add_argument("--seed", type=int, default=0, help="seed of shuffled splits")
     evaluate.add_argument("--n-jobs", type=int, default=None, help="folds in parallel (joblib)")
     evaluate.add_argument("--json", metavar="FILE", help="write the report as JSON")
     evaluate.add_argument("--markdown", metavar="FILE", help="write the report as Markdown")
-    evaluate.add_argument("--plot", metavar="FILE", help="save the confusion matrix (PNG, SVG, PDF)")
+    evaluate.add_argument(
+        "--plot", metavar="FILE", help="save the confusion matrix (PNG, SVG, PDF)"
+    )
     evaluate.set_defaults(func=_cmd_evaluate)
 
     predict = commands.add_parser(
-        "predict", help="predict emotions of audio files or folders with a saved model",
+        "predict",
+        help="predict emotions of audio files or folders with a saved model",
         description=_cmd_predict.__doc__,
         epilog="Only load model files you trust: they are pickles and run code when loaded.",
     )
     predict.add_argument("model", help="model file written by `skser train` / skser.save_model")
-    predict.add_argument("inputs", nargs="+", metavar="AUDIO", help="audio files or folders (searched recursively)")
-    predict.add_argument("--format", choices=["csv", "json"], default="csv", help="output format (default csv)")
+    predict.add_argument(
+        "inputs", nargs="+", metavar="AUDIO", help="audio files or folders (searched recursively)"
+    )
+    predict.add_argument(
+        "--format", choices=["csv", "json"], default="csv", help="output format (default csv)"
+    )
     predict.add_argument("--output", "-o", metavar="FILE", help="write here instead of stdout")
     predict.add_argument(
-        "--window", type=float, default=None, metavar="SECONDS",
+        "--window",
+        type=float,
+        default=None,
+        metavar="SECONDS",
         help="emotion timeline over windows of this length for every file",
     )
-    predict.add_argument("--hop", type=float, default=1.0, metavar="SECONDS", help="seconds between windows (default 1)")
     predict.add_argument(
-        "--max-duration", type=float, default=60.0, metavar="SECONDS",
+        "--hop",
+        type=float,
+        default=1.0,
+        metavar="SECONDS",
+        help="seconds between windows (default 1)",
+    )
+    predict.add_argument(
+        "--max-duration",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
         help="files longer than this get a timeline (3 s windows) instead of one label (default 60)",
     )
-    predict.add_argument("--batch-size", type=int, default=32, help="clips or windows per model call")
+    predict.add_argument(
+        "--batch-size", type=int, default=32, help="clips or windows per model call"
+    )
     _add_progress_option(predict)
     predict.set_defaults(func=_cmd_predict)
 
-    info = commands.add_parser("info", help="versions and GPU visibility", description=_cmd_info.__doc__)
+    info = commands.add_parser(
+        "info", help="versions and GPU visibility", description=_cmd_info.__doc__
+    )
     info.set_defaults(func=_cmd_info)
     return parser
 

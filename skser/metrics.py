@@ -64,7 +64,7 @@ def class_accuracy(y_true, y_pred, *, labels: Sequence | None = None) -> dict:
     y_true = np.asarray(y_true)
     labels = np.unique(y_true) if labels is None else np.asarray(labels)
     recalls = recall_score(y_true, y_pred, labels=labels, average=None, zero_division=0)
-    return {_plain(label): float(r) for label, r in zip(labels, recalls)}
+    return {_plain(label): float(r) for label, r in zip(labels, recalls, strict=True)}
 
 
 def normalized_confusion_matrix(y_true, y_pred, *, labels: Sequence | None = None) -> np.ndarray:
@@ -72,7 +72,11 @@ def normalized_confusion_matrix(y_true, y_pred, *, labels: Sequence | None = Non
 
     Rows of classes absent from ``y_true`` are zero (not NaN).
     """
-    labels = np.unique(np.concatenate([np.asarray(y_true), np.asarray(y_pred)])) if labels is None else labels
+    labels = (
+        np.unique(np.concatenate([np.asarray(y_true), np.asarray(y_pred)]))
+        if labels is None
+        else labels
+    )
     counts = confusion_matrix(y_true, y_pred, labels=labels).astype(float)
     totals = counts.sum(axis=1, keepdims=True)
     return np.divide(counts, totals, out=np.zeros_like(counts), where=totals > 0)

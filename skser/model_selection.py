@@ -164,7 +164,7 @@ class EvaluationReport:
         lines += [f"| {label} | {recall:.3f} |" for label, recall in self.class_recall.items()]
         header = "| true \\ predicted | " + " | ".join(map(str, self.labels)) + " |"
         lines += ["", header, "|---" * (len(self.labels) + 1) + "|"]
-        for label, row in zip(self.labels, self.confusion):
+        for label, row in zip(self.labels, self.confusion, strict=True):
             lines.append(f"| {label} | " + " | ".join(f"{v:.2f}" for v in row) + " |")
         return "\n".join(lines) + "\n"
 
@@ -172,7 +172,8 @@ class EvaluationReport:
         width = max(len(str(label)) for label in self.labels)
         lines = [
             f"{self.evaluation.upper()} evaluation: {self.protocol}",
-            f"  clips {self.n_clips}" + (f", speakers {self.n_speakers}" if self.n_speakers else ""),
+            f"  clips {self.n_clips}"
+            + (f", speakers {self.n_speakers}" if self.n_speakers else ""),
             f"  UAR       {self.uar:.3f} ± {self.uar_std:.3f} (pooled {self.uar_pooled:.3f}, "
             f"chance {1 / len(self.labels):.3f})",
             f"  accuracy  {self.accuracy:.3f} ± {self.accuracy_std:.3f}",
@@ -199,8 +200,15 @@ class EvaluationReport:
         ax.set_yticks(ticks, labels=self.labels)
         for i, j in np.ndindex(self.confusion.shape):
             value = self.confusion[i, j]
-            ax.text(j, i, f"{value:.2f}", ha="center", va="center",
-                    color="white" if value > 0.5 else "black", fontsize=8)
+            ax.text(
+                j,
+                i,
+                f"{value:.2f}",
+                ha="center",
+                va="center",
+                color="white" if value > 0.5 else "black",
+                fontsize=8,
+            )
         ax.set_xlabel("predicted")
         ax.set_ylabel("true")
         ax.set_title(title or f"UAR {self.uar:.3f} ({self.evaluation})")
@@ -371,21 +379,27 @@ def _build_report(results, splits, y, groups, splitter, speaker_independent) -> 
     y_pred = np.empty_like(y)
     y_proba = np.zeros((len(y), len(labels))) if all(r[1] is not None for r in results) else None
     folds = []
-    for (pred, proba, classes, fit_time, predict_time), (_, test) in zip(results, splits):
+    for (pred, proba, classes, fit_time, predict_time), (_, test) in zip(
+        results, splits, strict=True
+    ):
         y_pred[test] = pred
         if y_proba is not None:
             # A training fold may lack a class: its probability column stays 0.
             columns = [labels.index(c) for c in classes]
             y_proba[np.ix_(test, columns)] = proba
         fold_labels = np.unique(y[test])
-        folds.append({
-            "test_speakers": sorted(map(str, np.unique(groups[test]))) if groups is not None else None,
-            "n_test": int(len(test)),
-            "uar": unweighted_average_recall(y[test], pred, labels=fold_labels),
-            "accuracy": float(np.mean(y[test] == pred)),
-            "fit_time": float(fit_time),
-            "predict_time": float(predict_time),
-        })
+        folds.append(
+            {
+                "test_speakers": sorted(map(str, np.unique(groups[test])))
+                if groups is not None
+                else None,
+                "n_test": int(len(test)),
+                "uar": unweighted_average_recall(y[test], pred, labels=fold_labels),
+                "accuracy": float(np.mean(y[test] == pred)),
+                "fit_time": float(fit_time),
+                "predict_time": float(predict_time),
+            }
+        )
     fold_uar = np.array([f["uar"] for f in folds])
     fold_acc = np.array([f["accuracy"] for f in folds])
     roc_auc = None

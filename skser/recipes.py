@@ -1,7 +1,7 @@
 """Named end-to-end SER pipelines ("recipes"): audio clips in, emotion labels out.
 
 Each recipe is a builder registered with :func:`register_recipe` and its
-paper (``/work/shared/papers``). :func:`make_ser_pipeline` builds one and
+paper. :func:`make_ser_pipeline` builds one and
 applies ``set_params``-style overrides; :func:`list_recipes` tabulates them.
 Every recipe works on any corpus (nothing corpus-specific: fixed lengths are
 in seconds, classes come from ``y``) and on paths or waveforms alike.
@@ -24,30 +24,22 @@ import pandas as pd
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
-from skser._validation import check_positive
 from skser.augment import SpectrogramAugmenter
 from skser.baselines import make_baseline
 from skser.features import MelSpectrogramTransformer, MFCCTransformer, TemporalPooling
 
 __all__ = ["make_ser_pipeline", "list_recipes", "register_recipe", "unregister_recipe", "Recipe"]
 
-_PAPERS = "/work/shared/papers"
 CNN_RNN = (
     "Sharan, Mascolo & Schuller, 'Emotion Recognition from Speech Signals by Mel-Spectrogram "
-    f"and a CNN-RNN' ({_PAPERS}/cnn-rnn-yamnet-lstm-baselines.txt)"
+    "and a CNN-RNN' (2023)"
 )
 FSER = (
     "Dossou & Gbenou, 'FSER: Deep Convolutional Neural Networks for Speech Emotion "
-    f"Recognition' ({_PAPERS}/fser-mel-cnn-8-emotions.txt)"
+    "Recognition' (ICCV Workshops 2021)"
 )
-SPECTROGRAM_CNN = (
-    "'Emotional expression recognition using spectrograms and CNN-2D', RAVDESS "
-    f"({_PAPERS}/cnn-2d-spectrogram-ravdess.txt)"
-)
-MFCC_TESS = (
-    "Wasowska & Kapitan, 'Emotion recognition from audio', TESS "
-    f"({_PAPERS}/mfcc-conv1d-lstm-tess.txt)"
-)
+SPECTROGRAM_CNN = "'Emotional expression recognition using spectrograms and CNN-2D', RAVDESS"
+MFCC_TESS = "Wasowska & Kapitan, 'Emotion recognition from audio' (2024), TESS"
 
 #: Builder options every recipe receives (by keyword) from :func:`make_ser_pipeline`.
 BUILDER_OPTIONS = ("sr", "random_state", "n_jobs", "yamnet_weights")
@@ -120,9 +112,7 @@ def register_recipe(
         raise ValueError(f"name must be a non-empty string, got {name!r}.")
     if not callable(builder):
         raise TypeError(f"builder must be callable, got {type(builder).__name__}.")
-    missing = [
-        opt for opt in BUILDER_OPTIONS if opt not in inspect.signature(builder).parameters
-    ]
+    missing = [opt for opt in BUILDER_OPTIONS if opt not in inspect.signature(builder).parameters]
     if missing:
         raise TypeError(f"builder of {name!r} must accept the keyword arguments {missing}.")
     if name in _RECIPES and not replace:
@@ -276,8 +266,11 @@ for _clf, _feats in [
         family="baseline",
         input=_BASELINE_INPUT[_feats],
         source=f"{CNN_RNN}, Table II",
-        cost=("one YAMNet pass per 0.49 s of audio (ms each on CPU), then seconds" if _dl
-              else "seconds (CPU)"),  # fmt: skip
+        cost=(
+            "one YAMNet pass per 0.49 s of audio (ms each on CPU), then seconds"
+            if _dl
+            else "seconds (CPU)"
+        ),  # fmt: skip
         description=f"{_BASELINE_INPUT[_feats]}, standardized, {_CLASSIFIER_NAME[_clf]}.",
         needs_yamnet=_dl,
     )
@@ -296,7 +289,7 @@ def _fser_cnn2d(*, sr, random_state, n_jobs, yamnet_weights):
     paper's augmentation (width/height shift, zoom, horizontal flip:
     :meth:`SpectrogramAugmenter.fser`) applied on the fly to every training
     batch -- fresh variants each epoch instead of 20 stored copies. Source:
-    ``/work/shared/papers/fser-mel-cnn-8-emotions.txt``.
+    Dossou & Gbenou, FSER (2021).
     """
     from skser.models import FSERCNN
 
@@ -316,7 +309,7 @@ def _spectrogram_cnn2d(*, sr, random_state, n_jobs, yamnet_weights):
     linear one, which gives the low frequencies of speech more rows), min-max
     scaled per clip, area-resized to 150 x 150, one grey channel ->
     :class:`~skser.models.SpectrogramCNN2D` (Adam, lr 0.005, 50 epochs).
-    Source: ``/work/shared/papers/cnn-2d-spectrogram-ravdess.txt``.
+    Source: the spectrogram CNN-2D paper on RAVDESS.
     """
     from skser.models import SpectrogramCNN2D
 
@@ -340,7 +333,7 @@ def _spectrogram_cnn1d(*, sr, random_state, n_jobs, yamnet_weights):
     Here: the means of 40 MFCCs and of 128 dB mel bands (168 values; tonnetz
     and contrast are not in skser), read by
     :class:`~skser.models.SpectrogramCNN1D` as a one-channel sequence.
-    Source: ``/work/shared/papers/cnn-2d-spectrogram-ravdess.txt``.
+    Source: the spectrogram CNN-2D paper on RAVDESS.
     """
     from skser.models import SpectrogramCNN1D
 
@@ -353,7 +346,9 @@ def _spectrogram_cnn1d(*, sr, random_state, n_jobs, yamnet_weights):
                                  n_jobs=n_jobs)),
         ("mel", mel_means),
     ])  # fmt: skip
-    return Pipeline([("features", features), ("model", SpectrogramCNN1D(random_state=random_state))])
+    return Pipeline(
+        [("features", features), ("model", SpectrogramCNN1D(random_state=random_state))]
+    )
 
 
 # --------------------------------------------------------------------------- MFCC sequences
@@ -376,7 +371,7 @@ def _mfcc_cnn1d(*, sr, random_state, n_jobs, yamnet_weights):
     librosa-style MFCC (13 coefficients, 25 ms / 10 ms), ``(n_frames,
     n_mfcc)`` per clip zero-padded or truncated at the end to 3 s (301
     frames at 16 kHz) -> :class:`~skser.models.MFCCConv1D`. Source:
-    ``/work/shared/papers/mfcc-conv1d-lstm-tess.txt``.
+    Wasowska & Kapitan, Emotion recognition from audio (2024).
     """
     from skser.models import MFCCConv1D
 
@@ -388,7 +383,7 @@ def _mfcc_lstm(*, sr, random_state, n_jobs, yamnet_weights):
     """MFCC sequences -> two-layer LSTM (Wasowska & Kapitan, TESS).
 
     Features as in ``"mfcc-cnn1d"`` -> :class:`~skser.models.MFCCLSTM`.
-    Source: ``/work/shared/papers/mfcc-conv1d-lstm-tess.txt``.
+    Source: Wasowska & Kapitan, Emotion recognition from audio (2024).
     """
     from skser.models import MFCCLSTM
 
@@ -400,7 +395,7 @@ def _mfcc_cnn_lstm(*, sr, random_state, n_jobs, yamnet_weights):
     """MFCC sequences -> Conv1D + LSTM, the paper's best model (Wasowska & Kapitan, TESS).
 
     Features as in ``"mfcc-cnn1d"`` -> :class:`~skser.models.MFCCCNNLSTM`.
-    Source: ``/work/shared/papers/mfcc-conv1d-lstm-tess.txt``.
+    Source: Wasowska & Kapitan, Emotion recognition from audio (2024).
     """
     from skser.models import MFCCCNNLSTM
 
@@ -418,7 +413,7 @@ def _crnn_small(*, sr, random_state, n_jobs, yamnet_weights):
     96 x 64 log-mel patch: 25 ms Hann, 10 ms hop, 64 HTK mel bands
     125-7500 Hz) and LSTM head (2 x 150 units, Adam lr 3e-4, batch 24), with
     a compact CNN trained from scratch instead of YAMNet: no weights file
-    needed. Source: ``/work/shared/papers/cnn-rnn-yamnet-lstm-baselines.txt``.
+    needed. Source: Sharan, Mascolo & Schuller, CNN-RNN (2023).
     """
     from skser.models import CNNRNN
 
@@ -437,7 +432,7 @@ def _crnn_yamnet_lstm(*, sr, random_state, n_jobs, yamnet_weights):
     ``backbone="yamnet"`` (frozen by default; ``model__backbone_trainable=True``
     fine-tunes it, as MATLAB transfer learning in the paper likely did),
     2 x 150 LSTM units, Adam lr 3e-4, batch 24, 50 epochs. Needs 16 kHz.
-    Source: ``/work/shared/papers/cnn-rnn-yamnet-lstm-baselines.txt``.
+    Source: Sharan, Mascolo & Schuller, CNN-RNN (2023).
     """
     from skser.models import CNNRNN
 
@@ -452,19 +447,29 @@ def _crnn_yamnet_lstm(*, sr, random_state, n_jobs, yamnet_weights):
 def _register_deep():
     image = "mel-spectrogram image"
     register_recipe(
-        "fser-cnn2d", _fser_cnn2d, family="cnn2d", input=f"{image}, 64x64 RGB (coolwarm)",
-        source=FSER, cost="minutes on CPU per 1,000 clips and epoch budget; GPU recommended",
+        "fser-cnn2d",
+        _fser_cnn2d,
+        family="cnn2d",
+        input=f"{image}, 64x64 RGB (coolwarm)",
+        source=FSER,
+        cost="minutes on CPU per 1,000 clips and epoch budget; GPU recommended",
         description="Four-block CNN on mel-spectrogram images, FSER augmentation on the fly.",
     )
     register_recipe(
-        "spectrogram-cnn2d", _spectrogram_cnn2d, family="cnn2d",
-        input=f"{image}, 150x150 grey", source=SPECTROGRAM_CNN,
+        "spectrogram-cnn2d",
+        _spectrogram_cnn2d,
+        family="cnn2d",
+        input=f"{image}, 150x150 grey",
+        source=SPECTROGRAM_CNN,
         cost="minutes on CPU; GPU recommended",
         description="Five conv/pool blocks (5x5, pool 5) + dense 1024 on grey spectrograms.",
     )
     register_recipe(
-        "spectrogram-cnn1d", _spectrogram_cnn1d, family="cnn1d",
-        input="means of 40 MFCCs + 128 dB mel bands (168)", source=SPECTROGRAM_CNN,
+        "spectrogram-cnn1d",
+        _spectrogram_cnn1d,
+        family="cnn1d",
+        input="means of 40 MFCCs + 128 dB mel bands (168)",
+        source=SPECTROGRAM_CNN,
         cost="seconds to minutes on CPU",
         description="Four Conv1D layers on the per-clip feature vector (paper's CNN-1D).",
     )
@@ -479,13 +484,20 @@ def _register_deep():
             cost="minutes on CPU", description=f"{what} on MFCC sequences.",
         )  # fmt: skip
     register_recipe(
-        "crnn-small", _crnn_small, family="crnn",
-        input="log-mel segment stack (n_segments, 96, 64)", source=CNN_RNN,
-        cost="minutes on CPU", description="Small per-segment CNN + 2 x 150 LSTM (from scratch).",
+        "crnn-small",
+        _crnn_small,
+        family="crnn",
+        input="log-mel segment stack (n_segments, 96, 64)",
+        source=CNN_RNN,
+        cost="minutes on CPU",
+        description="Small per-segment CNN + 2 x 150 LSTM (from scratch).",
     )
     register_recipe(
-        "crnn-yamnet-lstm", _crnn_yamnet_lstm, family="crnn",
-        input="YAMNet log-mel segment stack (n_segments, 96, 64)", source=CNN_RNN,
+        "crnn-yamnet-lstm",
+        _crnn_yamnet_lstm,
+        family="crnn",
+        input="YAMNet log-mel segment stack (n_segments, 96, 64)",
+        source=CNN_RNN,
         cost="YAMNet forward pass per segment and epoch; GPU recommended",
         description="Pretrained YAMNet per segment + 2 x 150 LSTM (the paper's YAMNet-LSTM).",
         needs_yamnet=True,

@@ -35,8 +35,10 @@ CHANCE = 0.25  # small_corpus has 4 balanced emotions
         ("gtcc", {"gtcc": GTCCTransformer}),
         ("mfcc+dl", {"mfcc": MFCCTransformer, "dl": EmbeddingTransformer}),
         ("dl+gtcc", {"gtcc": GTCCTransformer, "dl": EmbeddingTransformer}),
-        ("mfcc+gtcc+dl", {"mfcc": MFCCTransformer, "gtcc": GTCCTransformer,
-                          "dl": EmbeddingTransformer}),
+        (
+            "mfcc+gtcc+dl",
+            {"mfcc": MFCCTransformer, "gtcc": GTCCTransformer, "dl": EmbeddingTransformer},
+        ),
     ],
 )
 def test_feature_blocks(features, blocks):
@@ -115,10 +117,12 @@ def test_speaker_normalization_receives_groups(small_corpus):
     assert isinstance(pipe.named_steps["scaler"], SpeakerStandardScaler)
     with sklearn.config_context(enable_metadata_routing=True):
         pipe.fit(c.X, c.y, groups=c.groups)
-    np.testing.assert_array_equal(np.sort(pipe.named_steps["scaler"].speakers_),
-                                  np.unique(c.groups))
-    report = evaluate(make_baseline("mfcc", "svm", speaker_normalization=True),
-                      c.X, c.y, groups=c.groups)
+    np.testing.assert_array_equal(
+        np.sort(pipe.named_steps["scaler"].speakers_), np.unique(c.groups)
+    )
+    report = evaluate(
+        make_baseline("mfcc", "svm", speaker_normalization=True), c.X, c.y, groups=c.groups
+    )
     assert report.uar > CHANCE + 0.15, report.uar
 
 

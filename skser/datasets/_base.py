@@ -233,20 +233,22 @@ def combine(corpora: Sequence[Corpus], *, label_map=None, emotions=None) -> Corp
         if not isinstance(corpus, Corpus):
             raise TypeError(f"combine() takes Corpus objects, got {type(corpus).__name__}.")
         frame = corpus.frame.copy()
-        frame["speaker"] = [f"{c}:{s}" for c, s in zip(frame["corpus"], frame["speaker"], strict=True)]
+        frame["speaker"] = [
+            f"{c}:{s}" for c, s in zip(frame["corpus"], frame["speaker"], strict=True)
+        ]
         frames.append(frame)
         clips.extend(corpus.X)
         rates.add(corpus.sr)
     if len(rates) > 1:
-        raise ValueError(f"Cannot combine corpora with different sample rates: {sorted(map(str, rates))}.")
+        raise ValueError(
+            f"Cannot combine corpora with different sample rates: {sorted(map(str, rates))}."
+        )
     frame = pd.concat(frames, ignore_index=True)
     if frame["speaker"].duplicated().any() and len(corpora) > 1:
         names = [c.name for c in corpora]
         if len(set(names)) < len(names):
             # Same corpus twice (e.g. two synthetic draws): disambiguate by position.
-            frame["speaker"] = [
-                f"{i}:{s}" for i, f in enumerate(frames) for s in f["speaker"]
-            ]
+            frame["speaker"] = [f"{i}:{s}" for i, f in enumerate(frames) for s in f["speaker"]]
     X = to_object_array(clips)
     in_memory = not all(isinstance(c, str) for c in clips)
     return make_corpus(

@@ -131,17 +131,34 @@ def frame_count(n_samples: int, spec: STFTSpec) -> int:
     return 1 + max(0, n_samples - spec.win_length) // spec.hop_length
 
 
-def power_spectrogram(wave: np.ndarray, spec: STFTSpec) -> np.ndarray:
+#: Frames (times clips) transformed per block: bounds the temporaries of a long
+#: clip (frame copies, complex spectrum) to a few MB, whatever its length.
+BLOCK_FRAMES = 4096
+
+
+def power_spectrogram(wave: np.ndarray, spec: STFTSpec, weights: np.ndarray | None = None):
     """``|STFT|**power`` of one or several equal-length clips, time-major.
+
+    Computed over blocks of about :data:`BLOCK_FRAMES` frames written into the
+    output, so a long clip needs memory for its output (plus a padded copy of
+    the waveform with ``center=True``), not for every frame's copy and complex
+    spectrum. Frames are independent, so the values are those of one
+    whole-clip transform: bitwise for a clip of at most ``BLOCK_FRAMES``
+    frames and for stacked clips (blocks of whole clips); for a longer single
+    clip the filterbank product may differ in the last float32 bit, as BLAS
+    rounds differently for different block sizes.
 
     Parameters
     ----------
     wave : ndarray of shape (..., n_samples)
     spec : STFTSpec
+    weights : ndarray of shape (n_bands, 1 + n_fft // 2), optional
+        Filterbank applied to each block (``power @ weights.T``), so that the
+        full-resolution spectrogram of a long clip is never held at once.
 
     Returns
     -------
-    ndarray of shape (..., n_frames, 1 + n_fft // 2), float32
+    ndarray of shape (..., n_frames, 1 + n_fft // 2) or (..., n_frames, n_bands), float32
     """
     wave = np.asarray(wave, dtype=np.float32)
     if spec.center:
@@ -154,16 +171,36 @@ def power_spectrogram(wave: np.ndarray, spec: STFTSpec) -> np.ndarray:
             pad = [(0, 0)] * (wave.ndim - 1) + [(0, frame_len - wave.shape[-1])]
             wave = np.pad(wave, pad)
     frames = np.lib.stride_tricks.sliding_window_view(wave, frame_len, axis=-1)
-    frames = frames[..., :: spec.hop_length, :]
+    frames = frames[..., :: spec.hop_length, :]  # a view: no frame is copied yet
+    lead, n_frames = frames.shape[:-2], frames.shape[-2]
+    width = 1 + spec.n_fft // 2 if weights is None else weights.shape[0]
+    out = np.empty((*lead, n_frames, width), dtype=np.float32)
+    if lead:  # several clips: blocks of whole clips (the same products as one call)
+        flat_frames = frames.reshape(-1, n_frames, frame_len)
+        flat_out = out.reshape(-1, n_frames, width)
+        step = max(1, BLOCK_FRAMES // max(1, n_frames))
+        for start in range(0, len(flat_frames), step):
+            block = flat_frames[start : start + step]
+            flat_out[start : start + step] = _block_power(block, spec, weights)
+    else:  # one clip: blocks of frames
+        for start in range(0, n_frames, BLOCK_FRAMES):
+            block = frames[start : start + BLOCK_FRAMES]
+            out[start : start + BLOCK_FRAMES] = _block_power(block, spec, weights)
+    return out
+
+
+def _block_power(frames: np.ndarray, spec: STFTSpec, weights: np.ndarray | None) -> np.ndarray:
+    """Power (or filterbank energies) of a block of frames ``(..., n, frame_len)``."""
     stft = scipy.fft.rfft(frames * spec.window_values, n=spec.n_fft, axis=-1)
     if spec.power == 2.0:
-        out = np.square(stft.real)
-        out += np.square(stft.imag)
+        power = np.square(stft.real)
+        power += np.square(stft.imag)
     elif spec.power == 1.0:
-        out = np.abs(stft)
+        power = np.abs(stft)
     else:
-        out = np.abs(stft) ** spec.power
-    return out.astype(np.float32, copy=False)
+        power = np.abs(stft) ** spec.power
+    power = power.astype(np.float32, copy=False)
+    return power if weights is None else power @ weights.T
 
 
 @lru_cache(maxsize=32)

@@ -32,15 +32,28 @@ _STATS = ("mean", "std", "max", "min")
 _MAX_WINDOW = WINDOW_SAMPLES / SAMPLE_RATE  # 0.975 s
 
 
+#: Windows cut and run per block: a long clip needs memory for its embeddings,
+#: not for a copy of every (overlapping) 0.975 s window.
+_BLOCK_WINDOWS = 256
+
+
 def _clip_outputs(wave, runner, *, weights_sha256, window, hop):
     """YAMNet embeddings and scores of one 16 kHz clip's windows.
 
     ``runner`` is left out of the cache key (``weights_sha256`` stands for it).
     """
-    segments = segment_waveform(wave, window, hop)
-    if window < WINDOW_SAMPLES:  # shorter windows are zero-padded to YAMNet's input
-        segments = np.pad(segments, ((0, 0), (0, WINDOW_SAMPLES - window)))
-    return runner(segments)
+    n_windows = _n_segments(len(wave), window, hop)
+    embeddings, scores = [], []
+    for first in range(0, n_windows, _BLOCK_WINDOWS):
+        count = min(_BLOCK_WINDOWS, n_windows - first)
+        covered = wave[first * hop : (first + count - 1) * hop + window]
+        segments = segment_waveform(covered, window, hop)
+        if window < WINDOW_SAMPLES:  # shorter windows are zero-padded to YAMNet's input
+            segments = np.pad(segments, ((0, 0), (0, WINDOW_SAMPLES - window)))
+        emb, score = runner(segments)
+        embeddings.append(emb)
+        scores.append(score)
+    return np.concatenate(embeddings), np.concatenate(scores)
 
 
 class EmbeddingTransformer(TransformerMixin, BaseEstimator):

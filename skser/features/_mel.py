@@ -70,19 +70,19 @@ class _MelSpec:
     basis: np.ndarray  # mel filterbank, built once per call in the parent
 
 
+#: Segments of a long clip processed per block (each 0.975 s segment is a copy of its
+#: samples): memory follows the output, not ``n_segments * segment_samples``.
+_BLOCK_SEGMENTS = 256
+
+
 def _mel_clip(wave: np.ndarray, spec: _MelSpec) -> np.ndarray:
     """Features of one clip: (n_mels, n_frames), (H, W) in [0, 1], or (n_segments, frames, n_mels)."""
     if spec.duration_samples is not None:
         wave = fix_length(wave, spec.duration_samples)
     if spec.output == "segments":
-        signal = segment_waveform(wave, spec.segment_samples, spec.segment_hop)
+        mel = _segment_mels(wave, spec)
     else:
-        signal = wave
-    if spec.frontend == "yamnet":  # YAMNet's own filterbank and log: what its weights saw
-        mel = waveform_patch(signal)
-    else:
-        mel = power_spectrogram(signal, spec.stft) @ spec.basis.T  # (..., n_frames, n_mels)
-        mel = _scale(mel, spec)
+        mel = _scale(power_spectrogram(wave, spec.stft, spec.basis), spec)  # (n_frames, n_mels)
     mel = normalize_clip(mel, spec.normalize)
     if spec.output == "segments":
         dead = ~mel.reshape(len(mel), -1).any(axis=1)
@@ -92,6 +92,30 @@ def _mel_clip(wave: np.ndarray, spec: _MelSpec) -> np.ndarray:
     if spec.output == "image":
         return _to_image(mel, spec.image_size)
     return mel
+
+
+def _segment_mels(wave: np.ndarray, spec: _MelSpec) -> np.ndarray:
+    """(n_segments, frames, n_mels) mel patches, cut and transformed block by block.
+
+    Equal to transforming ``segment_waveform(wave, ...)`` at once: segments are
+    independent, and the dB scaling (which looks at the clip's maximum) is
+    applied once to the whole stack.
+    """
+    size, hop = spec.segment_samples, spec.segment_hop
+    n_segments = 1 + max(0, -(-(len(wave) - size) // hop))
+    out = None
+    for first in range(0, n_segments, _BLOCK_SEGMENTS):
+        count = min(_BLOCK_SEGMENTS, n_segments - first)
+        # The samples these segments cover; segment_waveform zero-pads the last one.
+        signal = segment_waveform(wave[first * hop : (first + count - 1) * hop + size], size, hop)
+        if spec.frontend == "yamnet":  # YAMNet's own filterbank and log: what its weights saw
+            block = waveform_patch(signal)
+        else:
+            block = power_spectrogram(signal, spec.stft, spec.basis)
+        if out is None:
+            out = np.empty((n_segments, *block.shape[1:]), dtype=np.float32)
+        out[first : first + count] = block
+    return out if spec.frontend == "yamnet" else _scale(out, spec)
 
 
 def _scale(mel: np.ndarray, spec: _MelSpec) -> np.ndarray:

@@ -75,7 +75,7 @@ def deltas(coeffs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _cepstral_clip(wave: np.ndarray, spec: _CepstralSpec) -> np.ndarray:
     """(n_frames, d) coefficients of one clip, or their pooled statistics (d * k,)."""
-    energies = power_spectrogram(wave, spec.stft) @ spec.weights.T
+    energies = power_spectrogram(wave, spec.stft, spec.weights)
     log_energies = to_db(energies, power=2.0, ref=1.0, top_db=spec.top_db)
     coeffs = scipy.fft.dct(log_energies, type=2, norm="ortho", axis=-1)[:, : spec.n_coeffs]
     if spec.lifter > 0:

@@ -147,7 +147,9 @@ def check_estimator(estimator, X, y=None, *, fit_params: dict | None = None) -> 
             warnings.simplefilter("ignore")
             other = _fit(clone(estimator), as_objects, y, fit_params)
             _assert_same(
-                reference, _outputs(other, as_objects, y, fit_params), f"{name}: list vs object array"
+                reference,
+                _outputs(other, as_objects, y, fit_params),
+                f"{name}: list vs object array",
             )
 
 
