@@ -319,6 +319,7 @@ def evaluate(
                 SpeakerLeakageWarning,
                 stacklevel=2,
             )
+    _warn_missing_classes(splits, y, groups)
     routing = _groups_routing(estimator) if groups is not None else {}
     jobs = (
         delayed(_fit_and_predict)(clone(estimator), X, y, groups, train, test, routing)
@@ -333,10 +334,34 @@ def evaluate(
     return _build_report(results, splits, y, groups, splitter, speaker_independent)
 
 
+def _warn_missing_classes(splits, y, groups) -> None:
+    """Warn when a training part lacks a class: its test clips of that class are all errors."""
+    classes = np.unique(y)
+    for i, (train, test) in enumerate(splits):
+        missing = np.setdiff1d(np.intersect1d(classes, y[test]), y[train])
+        if missing.size:
+            who = ""
+            if groups is not None:
+                who = f" (test speakers {sorted(map(str, np.unique(groups[test])))})"
+            warnings.warn(
+                f"Fold {i}{who}: the training part has no clip of {missing.tolist()}, so the "
+                "model cannot predict those test clips; they count as errors (recall 0) in "
+                "the report. A speaker with clips of only some emotions causes this.",
+                UserWarning,
+                stacklevel=3,
+            )
+
+
 def _resolve_cv(cv, groups):
     if cv is None:
         return default_cv(groups)
     if isinstance(cv, int | np.integer):
+        n_groups = None if groups is None else len(np.unique(groups))
+        if n_groups is not None and cv > n_groups:
+            raise ValueError(
+                f"cv={cv} speaker-independent folds need at least {cv} speakers, but groups "
+                f"has {n_groups}. Use cv <= {n_groups}, or cv=None (leave-one-speaker-out)."
+            )
         if groups is None:
             return StratifiedKFold(n_splits=int(cv), shuffle=True, random_state=0)
         return StratifiedGroupKFold(n_splits=int(cv), shuffle=True, random_state=0)

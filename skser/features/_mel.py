@@ -72,7 +72,7 @@ class _MelSpec:
 
 #: Segments of a long clip processed per block (each 0.975 s segment is a copy of its
 #: samples): memory follows the output, not ``n_segments * segment_samples``.
-_BLOCK_SEGMENTS = 256
+_BLOCK_SEGMENTS = 32
 
 
 def _mel_clip(wave: np.ndarray, spec: _MelSpec) -> np.ndarray:

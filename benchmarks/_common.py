@@ -1,0 +1,138 @@
+"""What every benchmark script shares: provenance, result files, feature caching.
+
+Each script writes ``benchmarks/results/<name>.json`` (protocol, corpus, folds,
+seeds, versions, hardware, wall time, numbers) and ``<name>.md`` (a table with
+the papers' numbers beside ours), plus confusion-matrix PNGs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+RESULTS = REPO / "benchmarks" / "results"
+CACHE = REPO / "benchmarks" / "cache"
+SHARED = Path(os.environ.get("SKSER_SHARED", REPO.parent / "shared"))
+DATA = SHARED / "data"
+YAMNET = SHARED / "models" / "yamnet.tflite"
+
+PACKAGES = ("skser", "numpy", "scikit-learn", "librosa", "tensorflow", "keras", "scikeras")
+
+
+def provenance() -> dict:
+    """Package versions, hardware and the git commit, for every result file."""
+    versions = {}
+    for package in PACKAGES:
+        try:
+            versions[package] = version(package)
+        except PackageNotFoundError:
+            versions[package] = None
+    try:
+        commit = subprocess.run(
+            ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
+            capture_output=True, text=True, check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        commit = None
+    return {
+        "versions": versions,
+        "python": platform.python_version(),
+        "hardware": {
+            "platform": platform.platform(),
+            "processor": platform.processor() or platform.machine(),
+            "cpu_count": os.cpu_count(),
+            "device": _device(),
+        },
+        "commit": commit,
+        "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+    }
+
+
+def _device() -> str:
+    """'CPU' or the GPU TensorFlow sees (only checked when TensorFlow is already imported)."""
+    if "tensorflow" not in sys.modules:
+        return "CPU"
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    return ", ".join(g.name for g in gpus) if gpus else "CPU"
+
+
+def write_results(name: str, payload: dict, markdown: str) -> None:
+    """Write ``<name>.json`` (payload + provenance) and ``<name>.md`` under results/."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    payload = {"benchmark": name, **payload, "provenance": provenance()}
+    (RESULTS / f"{name}.json").write_text(json.dumps(payload, indent=2, default=_plain) + "\n")
+    (RESULTS / f"{name}.md").write_text(markdown)
+    print(f"wrote {RESULTS / name}.json and .md")
+
+
+def save_confusion_png(report, path_stem: str, title: str) -> str:
+    """Save the report's confusion matrix as ``results/<path_stem>.png``; returns the file name."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ax = report.plot_confusion_matrix(title=title)
+    name = f"{path_stem}.png"
+    ax.figure.savefig(RESULTS / name, dpi=110)
+    plt.close(ax.figure)
+    return name
+
+
+def enable_feature_cache(pipeline, subdir: str = "features"):
+    """Give every skser feature step of ``pipeline`` a per-clip joblib cache.
+
+    Recipes share feature settings, so after the first recipe most features
+    come from the cache. Returns the pipeline.
+    """
+    from joblib import Memory
+
+    memory = Memory(CACHE / subdir, verbose=0)
+    params = pipeline.get_params()
+    updates = {
+        key: memory
+        for key, value in params.items()
+        if key.endswith("memory") and value is None and _is_skser_step(params, key)
+    }
+    return pipeline.set_params(**updates)
+
+
+def _is_skser_step(params: dict, key: str) -> bool:
+    owner = key.rsplit("__", 1)[0] if "__" in key else None
+    return owner is not None and type(params.get(owner)).__module__.startswith("skser")
+
+
+def _plain(obj):
+    import numpy as np
+
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    return str(obj)
+
+
+def markdown_table(header: list[str], rows: list[list]) -> str:
+    """A GitHub Markdown table."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def require(path: Path, what: str) -> Path:
+    """Exit with a clear message when a corpus or model is absent."""
+    if not path.exists():
+        raise SystemExit(f"{what} not found at {path}; see ../shared/data/README.md")
+    return path
