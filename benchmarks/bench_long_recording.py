@@ -207,6 +207,27 @@ def _versions() -> dict:
     return out
 
 
+NOTES = [
+    "Notes:",
+    "",
+    "- Before block processing (STFT of a whole clip at once, all 0.975 s segments cut "
+    "at once), a 5-minute run used 8.5x the waveform above baseline for mel/MFCC/GTCC, "
+    "20x for mel segments, 30x with the YAMNet frontend and 8.5x for the YAMNet "
+    "embedding; one hour would have needed ~2 GB (MFCC) to ~7 GB (YAMNet frontend). "
+    "Now frames are transformed in blocks of 4096 (`skser.features._base.BLOCK_FRAMES`), "
+    "segments/windows in blocks of 32/256, with results equal to the whole-clip transform "
+    "(tests/test_reliability.py).",
+    "- What remains per case: reading the file (`load-audio`, ~1.2x the waveform: the "
+    "decoded float32 samples), the padded copy of the waveform for centred framing (1x), "
+    "the output (mel spectrogram: 0.8x) and its dB/transposed copies.",
+    "- `prosody` (ProsodyTransformer) still holds every frame's YIN autocorrelation at "
+    "once: ~25x the waveform (5.7 GB for one hour) and the slowest case; it needs the same "
+    "block processing (its frames are independent).",
+    "- `predict-timeline` reads the file window by window (3 s windows, 1 s hop), so its "
+    "memory does not grow with the recording.",
+]
+
+
 def _markdown(result: dict) -> str:
     lines = [
         "# One long recording through every transformer",
@@ -290,6 +311,7 @@ def main(argv=None) -> None:
         "hardware": _hardware(),
         "versions": _versions(),
         "cases": results,
+        "notes": NOTES,
     }
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

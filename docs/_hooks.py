@@ -7,8 +7,11 @@ at build time keeps the page in step with the latest run, with no copy in
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
+
+from mkdocs.structure.files import File
 
 # Build from a checkout without installing skser: the repository root holds the package.
 _ROOT = Path(__file__).resolve().parents[1]
@@ -28,6 +31,30 @@ def _demote(text: str) -> str:
     return "\n".join(lines)
 
 
+def _results(config) -> Path:
+    return Path(config.config_file_path).parent / "benchmarks" / "results"
+
+
+def _relink(text: str, results: Path) -> str:
+    """Point relative links of a result file (``![cm](x.png)``) at its copy in the site."""
+
+    def fix(match):
+        target = match.group(2)
+        if "://" in target or target.startswith(("#", "/")) or not (results / target).is_file():
+            return match.group(0)
+        return f"{match.group(1)}(benchmarks/results/{target})"
+
+    return re.sub(r"(!?\[[^\]]*\])\(([^)\s]+)\)", fix, text)
+
+
+def on_files(files, config):
+    """Publish the files next to the results (plots) so the results can link to them."""
+    for path in sorted(_results(config).glob("*")):
+        if path.suffix.lower() in {".png", ".svg"}:
+            files.append(File.generated(config, f"benchmarks/results/{path.name}", abs_src_path=str(path)))
+    return files
+
+
 def _recipe_table() -> str:
     from skser.recipes import list_recipes
 
@@ -44,9 +71,9 @@ def on_page_markdown(markdown, page, config, files):
         markdown = markdown.replace(RECIPES, _recipe_table())
     if page.file.src_uri != "benchmarks.md" or MARKER not in markdown:
         return markdown
-    results = Path(config.config_file_path).parent / "benchmarks" / "results"
+    results = _results(config)
     sections = [
-        f"{_demote(path.read_text(encoding='utf-8')).strip()}\n\n"
+        f"{_relink(_demote(path.read_text(encoding='utf-8')), results).strip()}\n\n"
         f"*Source: `benchmarks/results/{path.name}` (JSON next to it).*"
         for path in sorted(results.glob("*.md"))
     ]

@@ -34,7 +34,7 @@ SPACE = {
 
 def corpus_for(small):
     if small:
-        return make_synthetic_corpus(n_speakers=4, n_per_class=2, duration=1.0, random_state=0)
+        return make_synthetic_corpus(n_speakers=4, n_per_class=1, duration=1.0, random_state=0)
     return make_synthetic_corpus(random_state=0)
 
 
@@ -60,7 +60,7 @@ def main(argv=None):
     parser.add_argument("--worker", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--storage", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    args.trials = args.trials or (3 if args.small else 20)
+    args.trials = args.trials or (2 if args.small else 20)
     if args.worker is not None:
         return worker(args)
 

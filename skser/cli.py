@@ -62,23 +62,11 @@ def parse_settings(items: list[str] | None) -> dict:
     return settings
 
 
-def _recipe_api():
-    try:
-        from skser.recipes import list_recipes, make_ser_pipeline
-    except ImportError as exc:  # pragma: no cover - recipes ship with skser
-        raise CLIError(f"recipes are not available: {exc}") from exc
-    return list_recipes, make_ser_pipeline
-
-
 def _recipe_rows() -> list[dict]:
-    """``list_recipes()`` as a list of dicts, whatever table type it returns."""
-    list_recipes, _ = _recipe_api()
-    table = list_recipes()
-    if hasattr(table, "to_dict"):  # pandas DataFrame
-        return table.to_dict(orient="records")
-    if isinstance(table, dict):
-        return [{"name": name, **dict(info)} for name, info in table.items()]
-    return [dict(row) for row in table]
+    """``skser.recipes.list_recipes()`` as a list of dicts, one per recipe."""
+    from skser.recipes import list_recipes
+
+    return list_recipes().to_dict(orient="records")
 
 
 def build_pipeline(recipe: str, settings: dict):
@@ -91,9 +79,8 @@ def build_pipeline(recipe: str, settings: dict):
     """
     from difflib import get_close_matches
 
-    from skser.recipes import BUILDER_OPTIONS
+    from skser.recipes import BUILDER_OPTIONS, make_ser_pipeline
 
-    _, make_ser_pipeline = _recipe_api()
     names = [row["name"] for row in _recipe_rows()]
     if recipe not in names:
         raise CLIError(

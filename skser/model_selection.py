@@ -102,7 +102,8 @@ class EvaluationReport:
     fit_time, predict_time_per_clip : float
         Mean fit seconds per fold; mean prediction seconds per clip.
     y_true, y_pred : ndarray
-        Out-of-fold labels and predictions, in input order.
+        Out-of-fold labels and predictions of the clips some split tested, in
+        input order (a hold-out split tests only part of the clips).
     y_proba : ndarray or None
         Out-of-fold class probabilities (columns in ``labels`` order).
     """
@@ -404,10 +405,12 @@ def _build_report(results, splits, y, groups, splitter, speaker_independent) -> 
     y_pred = np.empty_like(y)
     y_proba = np.zeros((len(y), len(labels))) if all(r[1] is not None for r in results) else None
     folds = []
+    tested = np.zeros(len(y), dtype=bool)
     for (pred, proba, classes, fit_time, predict_time), (_, test) in zip(
         results, splits, strict=True
     ):
         y_pred[test] = pred
+        tested[test] = True
         if y_proba is not None:
             # A training fold may lack a class: its probability column stays 0.
             columns = [labels.index(c) for c in classes]
@@ -427,17 +430,22 @@ def _build_report(results, splits, y, groups, splitter, speaker_independent) -> 
         )
     fold_uar = np.array([f["uar"] for f in folds])
     fold_acc = np.array([f["accuracy"] for f in folds])
+    # Pooled metrics cover only the clips some split tested (a hold-out split
+    # such as ShuffleSplit(n_splits=1) leaves the training clips unpredicted).
+    y, y_pred = y[tested], y_pred[tested]
+    y_proba = None if y_proba is None else y_proba[tested]
+    present = [label for label in labels if label in set(y.tolist())]
     roc_auc = None
-    if y_proba is not None and len(labels) > 1:
-        roc_auc = _macro_auc(y, y_proba, labels)
+    if y_proba is not None and len(present) > 1:
+        roc_auc = _macro_auc(y, y_proba[:, [labels.index(c) for c in present]], present)
     n_test_total = sum(f["n_test"] for f in folds)
     return EvaluationReport(
         uar=float(fold_uar.mean()),
         uar_std=float(fold_uar.std()),
-        uar_pooled=unweighted_average_recall(y, y_pred, labels=labels),
+        uar_pooled=unweighted_average_recall(y, y_pred, labels=present),
         accuracy=float(fold_acc.mean()),
         accuracy_std=float(fold_acc.std()),
-        class_recall=class_accuracy(y, y_pred, labels=labels),
+        class_recall=class_accuracy(y, y_pred, labels=present),
         labels=labels,
         confusion=normalized_confusion_matrix(y, y_pred, labels=labels),
         roc_auc=roc_auc,

@@ -378,3 +378,18 @@ def test_deep_recipe_train_and_timeline(capsys, tmp_path, clips):
     probabilities = np.array([[float(v) for k, v in r.items() if k.startswith("p_")] for r in rows])
     assert probabilities.shape == (5, 8)
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-4)
+
+
+def test_demo(capsys):
+    status, out, _ = run(capsys, "demo", "--speakers", "3", "--per-class", "1")
+    assert status == 0
+    assert "Synthetic corpus: 24 clips, 3 speakers" in out
+    assert "SPEAKER-INDEPENDENT evaluation: LeaveOneGroupOut, 3 folds" in out
+
+
+@pytest.mark.slow
+def test_info(capsys):
+    status, out, _ = run(capsys, "info")
+    assert status == 0
+    assert out.startswith("skser 0.")
+    assert "scikit-learn" in out and "GPU visible to TensorFlow:" in out

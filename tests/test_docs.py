@@ -106,3 +106,17 @@ def test_page_code_runs(page, tmp_path, monkeypatch, capsys):
 @pytest.mark.parametrize("page", SLOW_PAGES)
 def test_slow_page_code_runs(page, tmp_path, monkeypatch, capsys):
     _run_page(page, tmp_path, monkeypatch)
+
+
+def test_hooks_demote_headings_and_relink_result_files(tmp_path):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("docs_hooks", DOCS / "_hooks.py")
+    hooks = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hooks)
+    assert hooks._demote("# Title\n```\n# comment\n```\n## Sub") == "## Title\n```\n# comment\n```\n### Sub"
+    (tmp_path / "cm.png").write_bytes(b"\x89PNG")
+    text = "![cm](cm.png) [gone](missing.png) [web](https://x.org/a.png)"
+    assert hooks._relink(text, tmp_path) == (
+        "![cm](benchmarks/results/cm.png) [gone](missing.png) [web](https://x.org/a.png)"
+    )

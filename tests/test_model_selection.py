@@ -137,3 +137,18 @@ def test_integer_labels_work():
     report = evaluate(SVC(), X, y, groups=groups)
     assert report.labels == [0, 1]
     assert report.uar > 0.9
+
+
+def test_hold_out_split_pools_only_the_tested_clips():
+    # A single train/test split (e.g. a paper's random 80/20 split) does not cover every
+    # clip: pooled recall, confusion and AUC must come from the tested clips only.
+    X, y, groups = _toy()
+    test = np.array([0, 3, 4, 7])
+    train = np.setdiff1d(np.arange(len(y)), test)
+    with pytest.warns(SpeakerLeakageWarning):  # s1, s2 are in train and test
+        report = evaluate(LookupClassifier(), X, y, groups=groups, cv=[(train, test)])
+    expected = np.mean(y[test] == LookupClassifier().fit(X, y).predict(X[test]))
+    assert report.n_clips == len(test)
+    assert report.accuracy == pytest.approx(expected)
+    assert len(report.y_pred) == len(test)
+    assert np.allclose(report.confusion.sum(axis=1), 1.0)

@@ -36,7 +36,7 @@ EMOTIONS = {
 }
 INTENSITIES = {"LO": "low", "MD": "medium", "HI": "high", "XX": "unspecified"}
 DEMOGRAPHICS = "VideoDemographics.csv"
-_NAME = re.compile(r"(\d{4})_([A-Z]{3})_([A-Z]{3})_([A-Z]{2})")
+_NAME = re.compile(r"(\d{4})_([A-Z]{3})_([A-Z]{3})_([A-Z]{2})", re.ASCII)
 
 
 def parse_cremad(rel: PurePosixPath) -> dict:

@@ -44,7 +44,7 @@ TEXTS = {
     "b09": "Ich will das eben wegbringen und dann mit Karl was trinken gehen.",
     "b10": "Die wird auf dem Platz sein, wo wir sie immer hinlegen.",
 }
-_NAME = re.compile(r"(\d{2})([ab]\d{2})([A-Z])([a-z])")
+_NAME = re.compile(r"(\d{2})([ab]\d{2})([A-Z])([a-z])", re.ASCII)
 
 
 def parse_emodb(rel: PurePosixPath) -> dict:

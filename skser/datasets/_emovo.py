@@ -24,7 +24,7 @@ SPEAKERS = ("f1", "f2", "f3", "m1", "m2", "m3")
 SENTENCES = tuple(
     f"{kind}{i}" for kind, n in (("b", 3), ("l", 4), ("n", 5), ("d", 2)) for i in range(1, n + 1)
 )
-_NAME = re.compile(r"([a-z]{3})-([a-z]\d)-([a-z]\d)")
+_NAME = re.compile(r"([a-z]{3})-([a-z]\d)-([a-z]\d)", re.ASCII)
 
 
 def parse_emovo(rel: PurePosixPath) -> dict:

@@ -24,7 +24,7 @@ EMOTIONS = {
 INTENSITIES = {"01": "normal", "02": "strong"}
 STATEMENTS = {"01": "Kids are talking by the door", "02": "Dogs are sitting by the door"}
 VOCAL_CHANNELS = {"01": "speech", "02": "song"}
-_ACTOR_FOLDER = re.compile(r"actor_(\d+)", re.IGNORECASE)
+_ACTOR_FOLDER = re.compile(r"actor_(\d+)", re.IGNORECASE | re.ASCII)
 
 
 def _field(value: str, table: dict, what: str) -> str:
@@ -36,7 +36,7 @@ def _field(value: str, table: dict, what: str) -> str:
 def parse_ravdess(rel: PurePosixPath) -> dict:
     """Fields of one RAVDESS file, from ``MM-VV-EE-II-SS-RR-AA.<ext>``."""
     parts = rel.stem.split("-")
-    if len(parts) != 7 or not all(len(p) == 2 and p.isdigit() for p in parts):
+    if len(parts) != 7 or not all(len(p) == 2 and p.isascii() and p.isdigit() for p in parts):
         raise ValueError("expected seven two-digit fields MM-VV-EE-II-SS-RR-AA")
     modality, channel, emotion, intensity, statement, repetition, actor = parts
     if modality != "03":

@@ -22,8 +22,9 @@ EMOTIONS = {
 }
 SPEAKERS = ("DC", "JE", "JK", "KL")
 _CLIP = r"(sa|su|a|d|f|h|n)(\d{2})"
-_OFFICIAL = re.compile(_CLIP, re.IGNORECASE)
-_FLAT = re.compile(r"([a-z]{2})_" + _CLIP, re.IGNORECASE)
+# re.ASCII: no look-alike digits or letters (Unicode "١", Kelvin sign for "k").
+_OFFICIAL = re.compile(_CLIP, re.IGNORECASE | re.ASCII)
+_FLAT = re.compile(r"([a-z]{2})_" + _CLIP, re.IGNORECASE | re.ASCII)
 
 
 def parse_savee(rel: PurePosixPath) -> dict:

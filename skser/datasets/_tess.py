@@ -24,7 +24,7 @@ EMOTIONS = {
     "pleasant_surprised": "surprise",
 }
 AGES = {"OAF": 64, "YAF": 26}
-_FOLDER = re.compile(r"(oaf|yaf)[_ ](.+)", re.IGNORECASE)
+_FOLDER = re.compile(r"(oaf|yaf)[_ ](.+)", re.IGNORECASE | re.ASCII)
 
 
 def _emotion_word(word: str) -> str | None:
