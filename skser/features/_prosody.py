@@ -25,6 +25,7 @@ import scipy.fft
 
 from skser._validation import check_positive
 from skser.features._base import (
+    BLOCK_FRAMES,
     POWER_AMIN,
     ClipFeatureTransformer,
     STFTSpec,
@@ -291,7 +292,18 @@ def _prosody_clip(wave: np.ndarray, spec: _ProsodySpec) -> np.ndarray:
     window = spec.stft.window_values
     mean_square = (power @ spec.bands["parseval"]) / (length * float(window @ window))
     loudness = 10.0 * np.log10(np.maximum(mean_square.astype(np.float64), POWER_AMIN))
-    f0, aperiodicity, periodicity = yin_track(frames, spec)
+    # YIN in blocks of frames: its FFT buffers are ~4x the frames, so a long
+    # recording analysed at once would need many times its own size in memory.
+    f0, aperiodicity, periodicity = (
+        np.concatenate(parts)
+        for parts in zip(
+            *(
+                yin_track(frames[i : i + BLOCK_FRAMES], spec)
+                for i in range(0, len(frames), BLOCK_FRAMES)
+            ),
+            strict=True,
+        )
+    )
     zcr = _zero_crossing_rate(wave, spec, n_frames)
 
     duration = wave.size / sr
