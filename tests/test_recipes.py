@@ -57,7 +57,8 @@ def test_list_recipes_lists_every_recipe_with_a_source():
     assert table["source"].str.contains(r"\d{4}\)|RAVDESS").all()  # a citation with its year
     needs = dict(zip(table["name"], table["needs_yamnet"], strict=True))
     assert {n for n, v in needs.items() if v} == {n for n in BASELINES if "dl" in n} | {
-        "crnn-yamnet-lstm"
+        "crnn-yamnet-lstm",
+        "recommended",
     }
 
 
@@ -252,3 +253,15 @@ def test_yamnet_frontend_rejects_conflicting_settings(params, match):
     mel = MelSpectrogramTransformer(**{"output": "segments", "frontend": "yamnet", **params})
     with pytest.raises(ValueError, match=match):
         mel.fit([np.zeros(16000, dtype=np.float32)])
+
+
+@pytest.mark.realdata
+@pytest.mark.slow
+def test_recommended_fits_and_beats_chance_speaker_independently(small_corpus, yamnet_tflite):
+    from skser import evaluate
+
+    pipe = make_ser_pipeline("recommended", yamnet_weights=str(yamnet_tflite))
+    report = evaluate(pipe, small_corpus.X, small_corpus.y, groups=small_corpus.groups)
+    assert report.speaker_independent
+    assert report.uar > 0.25 + 0.15  # 4 classes
+    assert report.roc_auc is not None  # the soft vote gives probabilities
