@@ -68,10 +68,10 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=str, default=str(DATA), help="folder holding ravdess/")
     parser.add_argument("--quick", action="store_true", help="smoke run: 6 actors, 2 epochs")
-    parser.add_argument("--epochs", type=int, default=50, help="CNN-2D max epochs (paper: 50)")
+    parser.add_argument("--epochs", type=int, default=40, help="CNN-2D max epochs (paper: 50)")
     parser.add_argument("--epochs-cnn1d", type=int, default=200,
                         help="CNN-1D max epochs (paper: 500; early stopping ends sooner)")
-    parser.add_argument("--patience", type=int, default=10, help="early-stopping patience")
+    parser.add_argument("--patience", type=int, default=8, help="early-stopping patience")
     parser.add_argument("--test-size", type=float, default=0.25,
                         help="test part of both protocols (paper: 325 of 1310)")
     parser.add_argument("--si-folds", type=int, default=1,

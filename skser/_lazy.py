@@ -23,6 +23,12 @@ def attach(package: str, exports: dict[str, str]) -> tuple[Callable, Callable, l
 
     def __getattr__(name: str):
         if name not in exports:
+            # Subpackages and modules (skser.datasets, skser.features.…) load on access too.
+            try:
+                return importlib.import_module(f"{package}.{name}")
+            except ModuleNotFoundError as exc:
+                if exc.name != f"{package}.{name}":
+                    raise
             raise AttributeError(f"module {package!r} has no attribute {name!r}")
         module = importlib.import_module(exports[name], package)
         value = getattr(module, name)

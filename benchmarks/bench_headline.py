@@ -1,0 +1,190 @@
+"""The headline table: every recipe, speaker-independent, on real corpora.
+
+Tasks (each a corpus and a protocol; a speaker is never in train and test):
+
+- ``ravdess8``: RAVDESS, 8 emotions, 5-fold ``GroupKFold`` by actor.
+- ``emovo``: EMOVO, 7 emotions, leave-one-speaker-out (6 folds).
+- ``ravdess4``: RAVDESS angry/happy/sad/neutral, leave-one-subject-out (24
+  folds), the CNN-RNN paper's protocol, for the classical recipes.
+
+For each recipe: UAR mean ± std over folds, accuracy, fit time per fold and
+inference time per clip (features included). Features are cached per clip
+(``benchmarks/cache``), so recipes sharing a feature compute it once. Deep
+recipes get ``--epochs`` as their maximum (early stopping on a split of the
+training speakers) and can be limited to the first ``--deep-folds`` folds.
+
+Usage::
+
+    python benchmarks/bench_headline.py                      # everything
+    python benchmarks/bench_headline.py --tasks ravdess8 --recipes recommended svm-mfcc
+
+Writes ``benchmarks/results/headline.{json,md}`` (merging with earlier runs of
+other tasks/recipes) and a confusion-matrix PNG for ``recommended``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+import warnings
+
+import numpy as np
+from _common import DATA, RESULTS, YAMNET, enable_feature_cache, markdown_table, require
+from _common import save_confusion_png, write_results
+from sklearn.model_selection import GroupKFold, LeaveOneGroupOut
+
+import skser
+from skser.recipes import list_recipes
+
+TASKS = {
+    "ravdess8": ("RAVDESS, 8 emotions", "ravdess", None, lambda: GroupKFold(n_splits=5)),
+    "emovo": ("EMOVO, 7 emotions", "emovo", None, LeaveOneGroupOut),
+    "ravdess4": ("RAVDESS, 4 classes (ang/hap/sad/neu)", "ravdess", "4class", LeaveOneGroupOut),
+}
+# What the papers and the literature report for comparison (speaker-independent).
+REFERENCE = {
+    "ravdess8": "best published non-self-supervised speaker-independent UAR we know: 0.623",
+    "ravdess4": "CNN-RNN paper (YAMNet-LSTM, LOSO): UAR 0.711",
+    "emovo": "",
+}
+
+
+class _FirstFolds:
+    """The first ``n`` splits of a splitter (deep recipes on a CPU budget)."""
+
+    def __init__(self, cv, n):
+        self.cv, self.n = cv, n
+
+    def split(self, X, y=None, groups=None):
+        for i, split in enumerate(self.cv.split(X, y, groups)):
+            if i >= self.n:
+                return
+            yield split
+
+    def get_n_splits(self, X=None, y=None, groups=None):
+        return min(self.n, self.cv.get_n_splits(X, y, groups))
+
+
+def run_task(task: str, recipes: list[str], args) -> dict:
+    title, corpus_name, label_map, make_cv = TASKS[task]
+    loader = getattr(skser.datasets, f"load_{corpus_name}")
+    corpus = loader(require(DATA / corpus_name, title), label_map=label_map)
+    table = list_recipes().set_index("name")
+    rows = {}
+    for name in recipes:
+        deep = table.loc[name, "family"] not in ("baseline", "fusion")
+        cv = make_cv()
+        if deep and args.deep_folds:
+            cv = _FirstFolds(cv, args.deep_folds)
+        pipe = skser.make_ser_pipeline(name, yamnet_weights=str(YAMNET), n_jobs=args.n_jobs)
+        pipe = enable_feature_cache(pipe)
+        if deep:
+            pipe.set_params(model__epochs=args.epochs)
+        print(f"[{task}] {name} ...", flush=True)
+        started = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            report = skser.evaluate(pipe, corpus.X, corpus.y, groups=corpus.groups, cv=cv)
+        wall = time.perf_counter() - started
+        rows[name] = {
+            "uar": report.uar,
+            "uar_std": report.uar_std,
+            "uar_pooled": report.uar_pooled,
+            "accuracy": report.accuracy,
+            "roc_auc": report.roc_auc,
+            "class_recall": report.class_recall,
+            "fit_time_per_fold_s": report.fit_time,
+            "predict_time_per_clip_ms": 1000 * report.predict_time_per_clip,
+            "folds_run": len(report.folds),
+            "epochs_max": args.epochs if deep else None,
+            "wall_time_s": wall,
+            "protocol": report.protocol,
+            "speaker_independent": report.speaker_independent,
+        }
+        print(f"    UAR {report.uar:.3f} ± {report.uar_std:.3f}  ({wall:.0f} s)", flush=True)
+        if name == "recommended":
+            rows[name]["confusion_png"] = save_confusion_png(
+                report, f"headline_{task}_recommended", f"recommended, {title}: UAR {report.uar:.3f}"
+            )
+    return {
+        "title": title,
+        "corpus": corpus_name,
+        "label_map": label_map,
+        "n_clips": len(corpus.y),
+        "n_speakers": len(set(corpus.groups)),
+        "classes": sorted(set(corpus.y)),
+        "protocol": type(make_cv()).__name__ + (" (5 folds)" if task == "ravdess8" else ""),
+        "seed": 0,
+        "reference": REFERENCE[task],
+        "recipes": rows,
+    }
+
+
+def to_markdown(results: dict) -> str:
+    out = [
+        "# Headline: speaker-independent results of every recipe",
+        "",
+        "A speaker is never in both train and test. UAR = unweighted average recall "
+        "(mean over folds ± std). Times on the machine in the provenance block of "
+        "`headline.json`; fit time per fold, inference per clip including feature "
+        "extraction (features are cached across recipes, so first-run extraction "
+        "time is not in the fit times).",
+        "",
+    ]
+    for task, res in results.items():
+        out += [f"## {res['title']} — {res['protocol']}", ""]
+        out.append(f"{res['n_clips']} clips, {res['n_speakers']} speakers. {res['reference']}")
+        out.append("")
+        rows = []
+        ordered = sorted(res["recipes"].items(), key=lambda kv: -kv[1]["uar"])
+        for name, r in ordered:
+            note = "" if r["epochs_max"] is None else f"≤{r['epochs_max']} epochs"
+            rows.append([
+                f"**{name}**" if name == "recommended" else name,
+                f"{r['uar']:.3f} ± {r['uar_std']:.3f}",
+                f"{r['accuracy']:.3f}",
+                f"{r['fit_time_per_fold_s']:.1f}",
+                f"{r['predict_time_per_clip_ms']:.1f}",
+                f"{r['folds_run']}",
+                note,
+            ])  # fmt: skip
+        out.append(markdown_table(
+            ["recipe", "UAR", "accuracy", "fit s/fold", "predict ms/clip", "folds", "budget"], rows
+        ))  # fmt: skip
+    return "\n".join(out)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tasks", nargs="+", default=list(TASKS), choices=list(TASKS))
+    parser.add_argument("--recipes", nargs="+", default=None, help="default: every recipe")
+    parser.add_argument("--epochs", type=int, default=30, help="max epochs of deep recipes")
+    parser.add_argument("--deep-folds", type=int, default=None, help="folds for deep recipes")
+    parser.add_argument("--n-jobs", type=int, default=2)
+    args = parser.parse_args()
+    require(YAMNET, "YAMNet weights")
+    recipes = args.recipes or list(list_recipes()["name"])
+    previous = RESULTS / "headline.json"
+    results = json.loads(previous.read_text())["tasks"] if previous.exists() else {}
+    started = time.perf_counter()
+    for task in args.tasks:
+        names = recipes if task != "ravdess4" or args.recipes else _classical(recipes)
+        fresh = run_task(task, names, args)
+        merged = results.get(task, {}).get("recipes", {})
+        merged.update(fresh["recipes"])
+        results[task] = {**fresh, "recipes": merged}
+        write_results(
+            "headline",
+            {"tasks": results, "wall_time_s_last_run": time.perf_counter() - started},
+            to_markdown(results),
+        )
+
+
+def _classical(recipes: list[str]) -> list[str]:
+    families = list_recipes().set_index("name")["family"]
+    return [r for r in recipes if families[r] in ("baseline", "fusion")]
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,70 @@
+"""Regenerate the results section of README.md from benchmarks/results/*.json.
+
+The section sits between ``<!-- results:start -->`` and ``<!-- results:end -->``;
+everything else in the README is left as it is.
+
+Usage::
+
+    python benchmarks/update_readme.py
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+RESULTS = REPO / "benchmarks" / "results"
+START, END = "<!-- results:start -->", "<!-- results:end -->"
+
+
+def headline_section() -> list[str]:
+    path = RESULTS / "headline.json"
+    if not path.exists():
+        return ["No headline results yet: run `python benchmarks/bench_headline.py`."]
+    data = json.loads(path.read_text())
+    hw = data["provenance"]["hardware"]
+    lines = [
+        "Speaker-independent (no speaker in both train and test); UAR = unweighted average "
+        "recall, mean ± std over folds. Measured by `benchmarks/bench_headline.py` on "
+        f"{hw['cpu_count']} CPU cores ({hw['device']}), commit {data['provenance']['commit']}.",
+        "",
+    ]
+    for task in data["tasks"].values():
+        lines += [f"**{task['title']}** — {task['protocol']}, {task['n_speakers']} speakers"]
+        if task["reference"]:
+            lines[-1] += f" ({task['reference']})"
+        lines += ["", "| recipe | UAR | accuracy | fit s/fold | predict ms/clip |", "|---|---|---|---|---|"]
+        ordered = sorted(task["recipes"].items(), key=lambda kv: -kv[1]["uar"])
+        for name, r in ordered:
+            shown = f"**{name}**" if name == "recommended" else name
+            partial = "" if r.get("epochs_max") is None else f" ({r['folds_run']} folds, ≤{r['epochs_max']} epochs)"
+            lines.append(
+                f"| {shown}{partial} | {r['uar']:.3f} ± {r['uar_std']:.3f} | {r['accuracy']:.3f} | "
+                f"{r['fit_time_per_fold_s']:.1f} | {r['predict_time_per_clip_ms']:.1f} |"
+            )
+        lines.append("")
+    others = sorted(p.name for p in RESULTS.glob("*.md") if p.stem != "headline")
+    if others:
+        lines.append(
+            "Paper reproductions and speed: "
+            + ", ".join(f"[{name}](benchmarks/results/{name})" for name in others)
+            + "."
+        )
+    return lines
+
+
+def main() -> None:
+    readme = REPO / "README.md"
+    text = readme.read_text()
+    if START not in text or END not in text:
+        raise SystemExit(f"README.md lacks the {START} ... {END} markers")
+    head, rest = text.split(START, 1)
+    _, tail = rest.split(END, 1)
+    body = "\n".join(headline_section())
+    readme.write_text(f"{head}{START}\n{body}\n{END}{tail}")
+    print("README.md results section updated")
+
+
+if __name__ == "__main__":
+    main()
