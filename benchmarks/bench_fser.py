@@ -6,11 +6,15 @@ here; EmoDB and SAVEE are added when their folders ``emodb/`` and ``savee/``
 exist), speaker ids kept unique per corpus.
 
 Model: recipe ``"fser-cnn2d"`` (mel spectrogram, 512-point FFT and hop, 128
-bands, dB, "coolwarm" colours, 64 x 64 RGB -> FSERCNN, SGD lr 0.001, batch 64,
-the paper's shift / zoom / flip augmentation applied on the fly to every
-training batch). The paper trained 400 epochs on 20 stored augmented copies
-per image (8 days on a K80); here at most ``--epochs`` epochs with early
-stopping on 20 % of the training data (never on test clips).
+bands, dB, "coolwarm" colours, 64 x 64 RGB -> FSERCNN, batch 64, the paper's
+shift / zoom / flip augmentation applied on the fly to every training batch).
+The paper trained 400 epochs on 20 stored augmented copies per image with SGD
+(lr 0.001; 8 days on a K80), about 400 times the gradient steps this CPU can
+afford. Plain SGD at lr 0.001 does not move off chance within such a budget,
+so the main runs use Adam (lr 0.001, ``--optimizer``; a stated deviation) and
+``--sgd-probe-epochs`` records what the unchanged recipe (SGD) reaches in a
+few epochs on the same split. At most ``--epochs`` epochs, early stopping on
+20 % of the training data (never on test clips).
 
 Protocols:
 
@@ -34,6 +38,7 @@ Writes ``results/fser.{json,md}`` and confusion-matrix PNGs.
 from __future__ import annotations
 
 import argparse
+import math
 import time
 from pathlib import Path
 
@@ -93,10 +98,16 @@ def main(argv=None):
     parser.add_argument("--data", type=str, default=str(DATA),
                         help="folder holding ravdess/, emovo/ (and emodb/, savee/ if present)")
     parser.add_argument("--quick", action="store_true", help="smoke run: small subset, 2 epochs")
-    parser.add_argument("--epochs", type=int, default=30, help="max epochs, combined corpus")
+    parser.add_argument("--epochs", type=int, default=20, help="max epochs, combined corpus")
+    parser.add_argument("--optimizer", default="adam",
+                        help="optimizer of the main runs (recipe/paper: sgd)")
+    parser.add_argument("--learning-rate", type=float, default=0.001)
+    parser.add_argument("--sgd-probe-epochs", type=int, default=4,
+                        help="epochs of the unchanged recipe (SGD) on the combined random split "
+                             "(0: skip)")
     parser.add_argument("--per-corpus-epochs", type=int, default=0,
                         help="max epochs of the per-corpus models (0: skip them)")
-    parser.add_argument("--patience", type=int, default=8, help="early-stopping patience")
+    parser.add_argument("--patience", type=int, default=6, help="early-stopping patience")
     parser.add_argument("--test-size", type=float, default=0.2, help="paper: 609 of 3043")
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
@@ -125,6 +136,7 @@ def main(argv=None):
                        replace=False) for c in np.unique(corpus_col)]))  # fmt: skip
         X, y, groups, corpus_col = X[keep], y[keep], groups[keep], corpus_col[keep]
         args.epochs = 2
+        args.sgd_probe_epochs = min(args.sgd_probe_epochs, 1)
         args.per_corpus_epochs = min(args.per_corpus_epochs, 1)
     names = sorted(np.unique(corpus_col).tolist())
     print(f"FSER 8-class union of {names}: {len(y)} clips, {len(np.unique(groups))} speakers",
@@ -132,11 +144,24 @@ def main(argv=None):
 
     suffix = "_quick" if args.quick else ""
     pipe = make_ser_pipeline("fser-cnn2d", n_jobs=args.n_jobs, random_state=args.seed,
-                             model__epochs=args.epochs, model__patience=args.patience,
                              model__callbacks=[EpochLog()])  # fmt: skip
-    F, model, feature_s = compute_features(pipe, X, cache="fser", label="fser-cnn2d")
+    F, recipe_model, feature_s = compute_features(pipe, X, cache="fser", label="fser-cnn2d")
+    model = clone(recipe_model).set_params(
+        epochs=args.epochs, patience=args.patience, optimizer=args.optimizer,
+        learning_rate=args.learning_rate,
+    )  # fmt: skip
 
-    runs = []  # (key, corpus, report, entry, test_idx)
+    sgd_probe = None
+    if args.sgd_probe_epochs:
+        probe = clone(recipe_model).set_params(epochs=args.sgd_probe_epochs, early_stopping=False)
+        report, sgd_probe = run(
+            f"fser-cnn2d unchanged (SGD lr {probe.learning_rate}), {args.sgd_probe_epochs} epochs",
+            probe, F, y, cv=random_split(y, test_size=args.test_size, seed=args.seed),
+            protocol=f"combined: random stratified split (seed {args.seed}), "
+                     f"{args.sgd_probe_epochs} epochs, no early stopping",
+        )  # fmt: skip
+
+    runs = []  # (scope, protocol key, report, entry)
 
     def protocols(sel, label):
         yy, gg, cc = y[sel], groups[sel], corpus_col[sel]
@@ -167,7 +192,7 @@ def main(argv=None):
             runs.append((scope, key, report, entry))
 
     wall = time.perf_counter() - started
-    markdown = render(runs, args, names, len(y), len(np.unique(groups)), wall)
+    markdown = render(runs, args, names, len(y), len(np.unique(groups)), wall, sgd_probe)
     payload = {
         "paper": PAPER,
         "corpora": names,
@@ -176,6 +201,12 @@ def main(argv=None):
         "n_clips": int(len(y)),
         "class_counts": {c: int((y == c).sum()) for c in np.unique(y)},
         "feature_seconds": round(feature_s, 1),
+        "model_settings": {"optimizer": model.optimizer, "learning_rate": model.learning_rate,
+                           "batch_size": model.batch_size, "max_epochs": model.epochs,
+                           "early_stopping_patience": model.patience,
+                           "deviation": "Adam instead of the paper's SGD (CPU budget)"
+                           if model.optimizer != recipe_model.optimizer else None},
+        "sgd_probe": sgd_probe,
         "paper_numbers": {"table2": PAPER_TABLE2, "accuracy": PAPER_ACCURACY,
                           "macro_auc": PAPER_MACRO_AUC},  # fmt: skip
         "seeds": {"random_state": args.seed, "split_seed": args.seed},
@@ -187,7 +218,7 @@ def main(argv=None):
     print(f"done in {wall / 60:.1f} min")
 
 
-def render(runs, args, names, n_clips, n_speakers, wall) -> str:
+def render(runs, args, names, n_clips, n_speakers, wall, sgd_probe) -> str:
     lines = [
         "# FSER (8 classes, corpora union) — reproduction",
         "",
@@ -195,9 +226,10 @@ def render(runs, args, names, n_clips, n_speakers, wall) -> str:
         "EmoDB + EMOVO + SAVEE + RAVDESS (3043 clips), 400 epochs on 20x augmented data.",
         "",
         f"Here: union of {', '.join(names)} ({n_clips} clips, {n_speakers} speakers; EmoDB and "
-        "SAVEE are not in the shared data), recipe `fser-cnn2d`, at most "
-        f"{args.epochs} epochs (early stopping, patience {args.patience}, on 20 % of the training "
-        "data). Percentages.",
+        "SAVEE are not in the shared data), recipe `fser-cnn2d` with optimizer "
+        f"**{args.optimizer}** (lr {args.learning_rate}; the paper and the recipe: SGD, lr "
+        f"0.001), at most {args.epochs} epochs (early stopping, patience {args.patience}, on 20 % "
+        "of the training data). Percentages.",
         "",
         "## Summary",
         "",
@@ -230,17 +262,29 @@ def render(runs, args, names, n_clips, n_speakers, wall) -> str:
         table.append(["accuracy", "", "", pct(report.accuracy), report.n_clips, "", "95 (609)"])
         table.append(["macro AUC", "", "", "", "", pct(report.roc_auc), "99.79"])
         lines += [markdown_table(header, table)]
+    if sgd_probe is not None:
+        rep = sgd_probe["report"]
+        steps = args.epochs * math.ceil((1 - args.test_size) * 0.8 * n_clips / 64)
+        lines += [
+            "## The unchanged recipe (SGD) within this budget",
+            "",
+            f"{sgd_probe['protocol']}: test accuracy {pct(rep['accuracy'])}, UAR "
+            f"{pct(rep['uar_pooled'])} (chance {pct(1 / len(rep['labels']))}). The paper ran "
+            "~255k SGD steps (400 epochs x 40,887 images / 64); "
+            f"{args.epochs} epochs here are ~{steps} steps, hence {args.optimizer} for the main "
+            "runs.",
+            "",
+        ]
     lines += [
         "## Reading the numbers",
         "",
         "The random split is **speaker-dependent**: the same actors (and the same sentences) "
         "are in train and test, which is the paper's protocol and flatters every model. "
-        "The paper's own numbers also come from 400 epochs over 20 stored augmented copies of "
-        "each training image (about 8000 of our epochs in gradient steps) on a GPU; here the "
-        f"budget is at most {args.epochs} epochs on a shared 2-core CPU, with SGD at lr 0.001 as "
-        "in the paper, so the network is far from converged. The gap to 95 % is therefore "
-        "mostly training budget (and the missing EmoDB / SAVEE), not an evaluation difference; "
-        "the speaker-independent rows show what transfers to unseen speakers.",
+        "The paper's 95 % also comes from 400 epochs over 20 stored augmented copies of each "
+        "training image on a GPU, with EmoDB and SAVEE (the two corpora it scores highest on) "
+        f"in the union; here at most {args.epochs} epochs on a shared 2-core CPU, without "
+        "them. The gap to the paper is therefore training budget and corpus mix first; the "
+        "speaker-independent row shows what transfers to unseen speakers.",
         "",
         f"Wall time of this script: {wall / 60:.1f} min. Confusion matrices: "
         "`fser_<scope>_<protocol>.png`. Per-class AUC: one-vs-rest ROC-AUC of `predict_proba`.",

@@ -62,9 +62,9 @@ def main(argv=None):
     parser.add_argument("--data", type=str, default=str(DATA), help="folder holding tess/, ravdess/")
     parser.add_argument("--quick", action="store_true", help="smoke run: small subsets, 2 epochs")
     parser.add_argument("--epochs", type=int, default=30, help="mfcc-cnn1d max epochs (paper: 30)")
-    parser.add_argument("--epochs-cnn-lstm", type=int, default=10,
+    parser.add_argument("--epochs-cnn-lstm", type=int, default=8,
                         help="mfcc-cnn-lstm max epochs (paper: 30; ~0.6 s per 100 clips here)")
-    parser.add_argument("--epochs-lstm", type=int, default=8,
+    parser.add_argument("--epochs-lstm", type=int, default=6,
                         help="mfcc-lstm max epochs (paper: 30; ~1.6 s per 100 clips here)")
     parser.add_argument("--lstm-ravdess", action="store_true",
                         help="also run mfcc-lstm on RAVDESS (skipped by default: CPU budget)")
