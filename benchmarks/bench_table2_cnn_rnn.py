@@ -202,7 +202,9 @@ def main(argv=None):
             print(f"   {probe}", flush=True)
         t0 = time.perf_counter()
         memory = __import__("joblib").Memory(CACHE / "table2_embeddings", verbose=0)
-        embeddings = memory.cache(yamnet_segment_embeddings)(segments, weights)
+        embed = memory.cache(yamnet_segment_embeddings)
+        crnn["embeddings_from_cache"] = bool(embed.check_call_in_cache(segments, weights))
+        embeddings = embed(segments, weights)
         crnn["embedding_s"] = round(time.perf_counter() - t0, 1)
         print(f"  frozen-YAMNet embeddings {embeddings.shape} in {crnn['embedding_s']} s",
               flush=True)
