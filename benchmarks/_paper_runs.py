@@ -19,12 +19,12 @@ import warnings
 
 import keras
 import numpy as np
+from _common import enable_feature_cache, save_confusion_png
 from sklearn.metrics import precision_recall_fscore_support, roc_auc_score
 from sklearn.model_selection import GroupShuffleSplit, StratifiedShuffleSplit
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
-from _common import enable_feature_cache, save_confusion_png
 from skser.model_selection import SpeakerLeakageWarning, evaluate
 
 SPEAKER_DEPENDENT = "speaker-dependent"
@@ -111,8 +111,18 @@ class EpochLog(keras.callbacks.Callback):
         })  # fmt: skip
 
 
-def run(name, estimator, X, y, *, cv, protocol: str, groups=None, png: str | None = None,
-        title: str | None = None) -> tuple:
+def run(
+    name,
+    estimator,
+    X,
+    y,
+    *,
+    cv,
+    protocol: str,
+    groups=None,
+    png: str | None = None,
+    title: str | None = None,
+) -> tuple:
     """``evaluate`` one estimator; print a line; return ``(report, json_entry)``.
 
     ``groups`` are the speaker ids: given, the leakage guard checks the splits
@@ -131,9 +141,14 @@ def run(name, estimator, X, y, *, cv, protocol: str, groups=None, png: str | Non
     epochs = ""
     if EpochLog.fits:
         runs = [f["epochs_run"] for f in EpochLog.fits]
-        epochs = f", epochs run {min(runs)}-{max(runs)}, ~{EpochLog.fits[0]['median_epoch_s']} s/epoch"
-    print(f"   {report.evaluation}: UAR {report.uar_pooled:.3f}, accuracy "
-          f"{report.accuracy:.3f} ({len(report.folds)} fold(s), {wall:.0f} s{epochs})", flush=True)
+        epochs = (
+            f", epochs run {min(runs)}-{max(runs)}, ~{EpochLog.fits[0]['median_epoch_s']} s/epoch"
+        )
+    print(
+        f"   {report.evaluation}: UAR {report.uar_pooled:.3f}, accuracy "
+        f"{report.accuracy:.3f} ({len(report.folds)} fold(s), {wall:.0f} s{epochs})",
+        flush=True,
+    )
     entry = {
         "name": name,
         "protocol": protocol,

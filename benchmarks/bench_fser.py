@@ -43,9 +43,8 @@ import time
 from pathlib import Path
 
 import numpy as np
-
 from _common import DATA, markdown_table, require, write_results
-from _paper_runs import EpochLog, compute_features, f3, pct, per_class_report, random_split, run
+from _paper_runs import EpochLog, compute_features, pct, per_class_report, random_split, run
 
 NAME = "fser"
 PAPER = ("Dossou & Gbenou, 'FSER: Deep Convolutional Neural Networks for Speech Emotion "
@@ -95,18 +94,30 @@ def breakdown(report, test_idx, corpus_col) -> dict:
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data", type=str, default=str(DATA),
-                        help="folder holding ravdess/, emovo/ (and emodb/, savee/ if present)")
+    parser.add_argument(
+        "--data",
+        type=str,
+        default=str(DATA),
+        help="folder holding ravdess/, emovo/ (and emodb/, savee/ if present)",
+    )
     parser.add_argument("--quick", action="store_true", help="smoke run: small subset, 2 epochs")
     parser.add_argument("--epochs", type=int, default=20, help="max epochs, combined corpus")
-    parser.add_argument("--optimizer", default="adam",
-                        help="optimizer of the main runs (recipe/paper: sgd)")
+    parser.add_argument(
+        "--optimizer", default="adam", help="optimizer of the main runs (recipe/paper: sgd)"
+    )
     parser.add_argument("--learning-rate", type=float, default=0.001)
-    parser.add_argument("--sgd-probe-epochs", type=int, default=4,
-                        help="epochs of the unchanged recipe (SGD) on the combined random split "
-                             "(0: skip)")
-    parser.add_argument("--per-corpus-epochs", type=int, default=0,
-                        help="max epochs of the per-corpus models (0: skip them)")
+    parser.add_argument(
+        "--sgd-probe-epochs",
+        type=int,
+        default=4,
+        help="epochs of the unchanged recipe (SGD) on the combined random split (0: skip)",
+    )
+    parser.add_argument(
+        "--per-corpus-epochs",
+        type=int,
+        default=0,
+        help="max epochs of the per-corpus models (0: skip them)",
+    )
     parser.add_argument("--patience", type=int, default=6, help="early-stopping patience")
     parser.add_argument("--test-size", type=float, default=0.2, help="paper: 609 of 3043")
     parser.add_argument("--n-jobs", type=int, default=2)
@@ -139,8 +150,10 @@ def main(argv=None):
         args.sgd_probe_epochs = min(args.sgd_probe_epochs, 1)
         args.per_corpus_epochs = min(args.per_corpus_epochs, 1)
     names = sorted(np.unique(corpus_col).tolist())
-    print(f"FSER 8-class union of {names}: {len(y)} clips, {len(np.unique(groups))} speakers",
-          flush=True)
+    print(
+        f"FSER 8-class union of {names}: {len(y)} clips, {len(np.unique(groups))} speakers",
+        flush=True,
+    )
 
     suffix = "_quick" if args.quick else ""
     pipe = make_ser_pipeline("fser-cnn2d", n_jobs=args.n_jobs, random_state=args.seed,
@@ -180,8 +193,11 @@ def main(argv=None):
         scopes += [(n, corpus_col == n, per_corpus) for n in names]
     for scope, sel, estimator in scopes:
         for key, cv, gg, protocol in protocols(sel, scope):
-            held = "" if gg is None else \
-                f" [test speakers: {', '.join(sorted(np.unique(gg[cv[0][1]]).tolist()))}]"
+            held = (
+                ""
+                if gg is None
+                else f" [test speakers: {', '.join(sorted(np.unique(gg[cv[0][1]]).tolist()))}]"
+            )
             report, entry = run(f"fser-cnn2d on {scope}", clone(estimator), F[sel], y[sel], cv=cv,
                                 protocol=protocol + held, groups=gg,
                                 png=f"{NAME}{suffix}_{scope}_{key}")  # fmt: skip
@@ -201,14 +217,22 @@ def main(argv=None):
         "n_clips": int(len(y)),
         "class_counts": {c: int((y == c).sum()) for c in np.unique(y)},
         "feature_seconds": round(feature_s, 1),
-        "model_settings": {"optimizer": model.optimizer, "learning_rate": model.learning_rate,
-                           "batch_size": model.batch_size, "max_epochs": model.epochs,
-                           "early_stopping_patience": model.patience,
-                           "deviation": "Adam instead of the paper's SGD (CPU budget)"
-                           if model.optimizer != recipe_model.optimizer else None},
+        "model_settings": {
+            "optimizer": model.optimizer,
+            "learning_rate": model.learning_rate,
+            "batch_size": model.batch_size,
+            "max_epochs": model.epochs,
+            "early_stopping_patience": model.patience,
+            "deviation": "Adam instead of the paper's SGD (CPU budget)"
+            if model.optimizer != recipe_model.optimizer
+            else None,
+        },
         "sgd_probe": sgd_probe,
-        "paper_numbers": {"table2": PAPER_TABLE2, "accuracy": PAPER_ACCURACY,
-                          "macro_auc": PAPER_MACRO_AUC},  # fmt: skip
+        "paper_numbers": {
+            "table2": PAPER_TABLE2,
+            "accuracy": PAPER_ACCURACY,
+            "macro_auc": PAPER_MACRO_AUC,
+        },  # fmt: skip
         "seeds": {"random_state": args.seed, "split_seed": args.seed},
         "settings": vars(args),
         "rows": [entry for *_, entry in runs],

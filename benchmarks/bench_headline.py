@@ -29,9 +29,16 @@ import json
 import time
 import warnings
 
-import numpy as np
-from _common import DATA, RESULTS, YAMNET, enable_feature_cache, markdown_table, require
-from _common import save_confusion_png, write_results
+from _common import (
+    DATA,
+    RESULTS,
+    YAMNET,
+    enable_feature_cache,
+    markdown_table,
+    require,
+    save_confusion_png,
+    write_results,
+)
 from sklearn.model_selection import GroupKFold, LeaveOneGroupOut
 
 import skser
@@ -66,7 +73,7 @@ class _FirstFolds:
         return min(self.n, self.cv.get_n_splits(X, y, groups))
 
 
-def run_task(task: str, recipes: list[str], args) -> dict:
+def run_task(task: str, recipes: list[str], args, on_result) -> None:
     title, corpus_name, label_map, make_cv = TASKS[task]
     loader = getattr(skser.datasets, f"load_{corpus_name}")
     corpus = loader(require(DATA / corpus_name, title), label_map=label_map)
@@ -107,18 +114,18 @@ def run_task(task: str, recipes: list[str], args) -> dict:
             rows[name]["confusion_png"] = save_confusion_png(
                 report, f"headline_{task}_recommended", f"recommended, {title}: UAR {report.uar:.3f}"
             )
-    return {
-        "title": title,
-        "corpus": corpus_name,
-        "label_map": label_map,
-        "n_clips": len(corpus.y),
-        "n_speakers": len(set(corpus.groups)),
-        "classes": sorted(set(corpus.y)),
-        "protocol": type(make_cv()).__name__ + (" (5 folds)" if task == "ravdess8" else ""),
-        "seed": 0,
-        "reference": REFERENCE[task],
-        "recipes": rows,
-    }
+        on_result(task, {
+            "title": title,
+            "corpus": corpus_name,
+            "label_map": label_map,
+            "n_clips": len(corpus.y),
+            "n_speakers": len(set(corpus.groups)),
+            "classes": sorted(set(corpus.y)),
+            "protocol": type(make_cv()).__name__ + (" (5 folds)" if task == "ravdess8" else ""),
+            "seed": 0,
+            "reference": REFERENCE[task],
+            "recipes": {name: rows[name]},
+        })  # fmt: skip
 
 
 def to_markdown(results: dict) -> str:
@@ -132,7 +139,7 @@ def to_markdown(results: dict) -> str:
         "time is not in the fit times).",
         "",
     ]
-    for task, res in results.items():
+    for res in results.values():
         out += [f"## {res['title']} — {res['protocol']}", ""]
         out.append(f"{res['n_clips']} clips, {res['n_speakers']} speakers. {res['reference']}")
         out.append("")
@@ -168,9 +175,9 @@ def main() -> None:
     previous = RESULTS / "headline.json"
     results = json.loads(previous.read_text())["tasks"] if previous.exists() else {}
     started = time.perf_counter()
-    for task in args.tasks:
-        names = recipes if task != "ravdess4" or args.recipes else _classical(recipes)
-        fresh = run_task(task, names, args)
+
+    def save(task: str, fresh: dict) -> None:
+        # Written after every recipe, so an interrupted run keeps what it measured.
         merged = results.get(task, {}).get("recipes", {})
         merged.update(fresh["recipes"])
         results[task] = {**fresh, "recipes": merged}
@@ -179,6 +186,10 @@ def main() -> None:
             {"tasks": results, "wall_time_s_last_run": time.perf_counter() - started},
             to_markdown(results),
         )
+
+    for task in args.tasks:
+        names = recipes if task != "ravdess4" or args.recipes else _classical(recipes)
+        run_task(task, names, args, on_result=save)
 
 
 def _classical(recipes: list[str]) -> list[str]:

@@ -34,7 +34,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-
 from _common import DATA, markdown_table, require, write_results
 from _paper_runs import EpochLog, compute_features, pct, random_split, run
 
@@ -59,15 +58,28 @@ def subsample(corpus, per_group_class: int, seed: int):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data", type=str, default=str(DATA), help="folder holding tess/, ravdess/")
+    parser.add_argument(
+        "--data", type=str, default=str(DATA), help="folder holding tess/, ravdess/"
+    )
     parser.add_argument("--quick", action="store_true", help="smoke run: small subsets, 2 epochs")
     parser.add_argument("--epochs", type=int, default=30, help="mfcc-cnn1d max epochs (paper: 30)")
-    parser.add_argument("--epochs-cnn-lstm", type=int, default=8,
-                        help="mfcc-cnn-lstm max epochs (paper: 30; ~0.6 s per 100 clips here)")
-    parser.add_argument("--epochs-lstm", type=int, default=6,
-                        help="mfcc-lstm max epochs (paper: 30; ~1.6 s per 100 clips here)")
-    parser.add_argument("--lstm-ravdess", action="store_true",
-                        help="also run mfcc-lstm on RAVDESS (skipped by default: CPU budget)")
+    parser.add_argument(
+        "--epochs-cnn-lstm",
+        type=int,
+        default=8,
+        help="mfcc-cnn-lstm max epochs (paper: 30; ~0.6 s per 100 clips here)",
+    )
+    parser.add_argument(
+        "--epochs-lstm",
+        type=int,
+        default=6,
+        help="mfcc-lstm max epochs (paper: 30; ~1.6 s per 100 clips here)",
+    )
+    parser.add_argument(
+        "--lstm-ravdess",
+        action="store_true",
+        help="also run mfcc-lstm on RAVDESS (skipped by default: CPU budget)",
+    )
     parser.add_argument("--patience", type=int, default=5, help="early-stopping patience")
     parser.add_argument("--folds", type=int, default=3, help="RAVDESS StratifiedGroupKFold folds")
     parser.add_argument("--test-size", type=float, default=0.1, help="TESS random split test part")
@@ -97,7 +109,9 @@ def main(argv=None):
         args.epochs = args.epochs_cnn_lstm = args.epochs_lstm = 2
         args.folds = 2
     for name, (_, y, g) in corpora.items():
-        print(f"{name}: {len(y)} clips, {len(np.unique(g))} speakers, {len(np.unique(y))} emotions")
+        print(
+            f"{name}: {len(y)} clips, {len(np.unique(g))} speakers, {len(np.unique(y))} emotions"
+        )
 
     protocols = [
         ("tess_random", "tess", random_split(corpora["tess"][1], test_size=args.test_size,
@@ -128,14 +142,20 @@ def main(argv=None):
             X, y, groups = corpora[corpus]
             pipe = make_ser_pipeline(model_name, n_jobs=args.n_jobs, random_state=args.seed,
                                      **overrides)  # fmt: skip
-            F, rest, _ = compute_features(pipe, X, cache="mfcc_tess", label=f"{model_name}/{corpus}")
+            F, rest, _ = compute_features(
+                pipe, X, cache="mfcc_tess", label=f"{model_name}/{corpus}"
+            )
             report, entry = run(
                 model_name, clone(rest), F, y, cv=cv, protocol=protocol,
                 groups=groups if use_groups else None,
                 png=f"{NAME}{suffix}_{key}_{model_name}",
             )  # fmt: skip
-            entry.update(recipe=model_name, protocol_key=key, corpus=corpus,
-                         max_epochs=max_epochs.get(model_name))
+            entry.update(
+                recipe=model_name,
+                protocol_key=key,
+                corpus=corpus,
+                max_epochs=max_epochs.get(model_name),
+            )
             entries.append(entry)
             results[(model_name, key)] = report
 
@@ -143,13 +163,22 @@ def main(argv=None):
     markdown = render(results, args, corpora, wall)
     payload = {
         "paper": PAPER,
-        "corpora": {name: {"n_clips": int(len(y)), "n_speakers": int(len(np.unique(g))),
-                           "classes": sorted(np.unique(y).tolist())}
-                    for name, (_, y, g) in corpora.items()},  # fmt: skip
-        "protocols": {key: {"corpus": corpus, "description": protocol,
-                            "evaluation": "speaker-independent" if use_groups
-                            else "speaker-dependent"}
-                      for key, corpus, _, use_groups, protocol in protocols},  # fmt: skip
+        "corpora": {
+            name: {
+                "n_clips": int(len(y)),
+                "n_speakers": int(len(np.unique(g))),
+                "classes": sorted(np.unique(y).tolist()),
+            }
+            for name, (_, y, g) in corpora.items()
+        },  # fmt: skip
+        "protocols": {
+            key: {
+                "corpus": corpus,
+                "description": protocol,
+                "evaluation": "speaker-independent" if use_groups else "speaker-dependent",
+            }
+            for key, corpus, _, use_groups, protocol in protocols
+        },  # fmt: skip
         "paper_numbers": {"tess_random_test_accuracy": PAPER_TESS},
         "seeds": {"random_state": args.seed, "split_seed": args.seed},
         "settings": vars(args),
@@ -177,8 +206,11 @@ def render(results, args, corpora, wall) -> str:
             row.append("-" if f is None else f"acc {pct(f['accuracy'])} / UAR {pct(f['uar'])}")
         if "ravdess" in corpora:
             rav = results.get((model, "ravdess_si"))
-            row += ["not run (budget)", ""] if rav is None else \
-                [f"{pct(rav.uar)} ± {pct(rav.uar_std)}", pct(rav.accuracy)]
+            row += (
+                ["not run (budget)", ""]
+                if rav is None
+                else [f"{pct(rav.uar)} ± {pct(rav.uar_std)}", pct(rav.accuracy)]
+            )
         rows.append(row)
     n_tess = len(corpora["tess"][1])
     lines = [
