@@ -159,9 +159,14 @@ def run(
     }
     if png:
         entry["confusion_png"] = save_confusion_png(
-            report, png, title or f"{name} ({report.evaluation})"
+            report, png, figure_title(report, title or name)
         )
     return report, entry
+
+
+def figure_title(report, label: str) -> str:
+    """Two short lines: what ran, then the evaluation and its UAR (fits a 4-class figure)."""
+    return f"{label}\n{report.evaluation}, UAR {report.uar_pooled:.3f}"
 
 
 def per_class_report(report) -> dict:
@@ -187,3 +192,30 @@ def pct(value) -> str:
 def f3(value) -> str:
     """Three decimals ("-" for None)."""
     return "-" if value is None else f"{value:.3f}"
+
+
+def saved_run(name: str):
+    """``(payload, reports)`` of a saved ``results/<name>.json``; each report a namespace.
+
+    Lets a script rebuild its Markdown (``--render-only``) without re-running:
+    the namespaces carry the summary fields of ``EvaluationReport.to_dict``.
+    """
+    import json
+    from functools import partial
+    from types import SimpleNamespace
+
+    from _common import RESULTS
+
+    from skser.model_selection import EvaluationReport
+
+    path = RESULTS / f"{name}.json"
+    if not path.exists():
+        raise SystemExit(f"{path} not found: run the benchmark first.")
+    payload = json.loads(path.read_text())
+    reports = []
+    for row in payload["rows"]:
+        report = SimpleNamespace(**row["report"])
+        report.confusion = np.asarray(report.confusion)
+        report.plot_confusion_matrix = partial(EvaluationReport.plot_confusion_matrix, report)
+        reports.append(report)
+    return payload, reports

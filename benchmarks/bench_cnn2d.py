@@ -142,7 +142,8 @@ def main(argv=None):
             ):
                 report, entry = run(model_name, clone(rest), F, y, cv=cv, protocol=protocol,
                                     groups=groups if use_groups else None,
-                                    png=f"{NAME}{suffix}_{key}_{model_name}")  # fmt: skip
+                                    png=f"{NAME}{suffix}_{key}_{model_name}",
+                                    title=f"{model_name}, {key}")  # fmt: skip
             entry.update(recipe=model_name, protocol_key=key)
             entries.append(entry)
             results[(model_name, key)] = report

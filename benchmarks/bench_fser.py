@@ -200,7 +200,8 @@ def main(argv=None):
             )
             report, entry = run(f"fser-cnn2d on {scope}", clone(estimator), F[sel], y[sel], cv=cv,
                                 protocol=protocol + held, groups=gg,
-                                png=f"{NAME}{suffix}_{scope}_{key}")  # fmt: skip
+                                png=f"{NAME}{suffix}_{scope}_{key}",
+                                title=f"fser-cnn2d ({estimator.optimizer}), {scope}, {key}")  # fmt: skip
             entry.update(scope=scope, protocol_key=key, max_epochs=estimator.epochs,
                          per_class=per_class_report(report))  # fmt: skip
             if scope == "combined":

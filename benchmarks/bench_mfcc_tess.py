@@ -34,8 +34,8 @@ import time
 from pathlib import Path
 
 import numpy as np
-from _common import DATA, markdown_table, require, write_results
-from _paper_runs import EpochLog, compute_features, pct, random_split, run
+from _common import DATA, RESULTS, markdown_table, require, write_results
+from _paper_runs import EpochLog, compute_features, pct, random_split, run, saved_run
 
 NAME = "mfcc_tess"
 PAPER = "Wasowska & Kapitan, 'Emotion recognition from audio' (2024)"
@@ -92,9 +92,16 @@ def main(argv=None):
         default=NAME,
         help="results file stem (e.g. for a run of one model with more epochs)",
     )
+    parser.add_argument(
+        "--render-only",
+        action="store_true",
+        help="rebuild the Markdown from the saved JSON, run nothing",
+    )
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
+    if args.render_only:
+        return rerender(args.out_name + ("_quick" if args.quick else ""))
     started = time.perf_counter()
 
     from sklearn.base import clone
@@ -157,6 +164,7 @@ def main(argv=None):
                 model_name, clone(rest), F, y, cv=cv, protocol=protocol,
                 groups=groups if use_groups else None,
                 png=f"{args.out_name}{suffix}_{key}_{model_name}",
+                title=f"{model_name}, {key}",
             )  # fmt: skip
             entry.update(
                 recipe=model_name,
@@ -195,6 +203,21 @@ def main(argv=None):
     }
     write_results(args.out_name + suffix, payload, markdown)
     print(f"done in {wall / 60:.1f} min")
+
+
+def rerender(name: str) -> None:
+    """Rebuild ``results/<name>.md`` from ``results/<name>.json``."""
+    payload, reports = saved_run(name)
+    results = {(e["recipe"], e["protocol_key"]): r
+               for e, r in zip(payload["rows"], reports, strict=True)}  # fmt: skip
+    args = argparse.Namespace(**{"out_name": NAME, **payload["settings"]})
+    # render() needs the TESS labels (class count, clip count) only
+    tess = payload["corpora"]["tess"]
+    labels = np.resize(np.asarray(tess["classes"], dtype=object), tess["n_clips"])
+    corpora = {name: (None, labels if name == "tess" else None, None)
+               for name in payload["corpora"]}  # fmt: skip
+    (RESULTS / f"{name}.md").write_text(render(results, args, corpora, payload["wall_time_s"]))
+    print(f"rewrote {RESULTS / name}.md from its JSON")
 
 
 def render(results, args, corpora, wall) -> str:

@@ -43,8 +43,17 @@ import time
 from pathlib import Path
 
 import numpy as np
-from _common import CACHE, DATA, YAMNET, markdown_table, require, write_results
-from _paper_runs import EpochLog, compute_features, f3, run
+from _common import (
+    CACHE,
+    DATA,
+    RESULTS,
+    YAMNET,
+    markdown_table,
+    require,
+    save_confusion_png,
+    write_results,
+)
+from _paper_runs import EpochLog, compute_features, f3, figure_title, run, saved_run
 from threadpoolctl import threadpool_limits
 
 NAME = "table2_cnn_rnn"
@@ -148,9 +157,16 @@ def main(argv=None):
     )
     parser.add_argument("--skip-baselines", action="store_true")
     parser.add_argument("--skip-crnn", action="store_true")
+    parser.add_argument(
+        "--render-only",
+        action="store_true",
+        help="rebuild the Markdown from the saved JSON, run nothing",
+    )
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
+    if args.render_only:
+        return rerender(NAME + ("_quick" if args.quick else ""))
     started = time.perf_counter()
 
     from sklearn.model_selection import LeaveOneGroupOut, StratifiedGroupKFold
@@ -234,7 +250,8 @@ def main(argv=None):
                                        callbacks=[EpochLog()])  # fmt: skip
         report, entry = run("YAMNet-LSTM (crnn-yamnet-lstm, frozen YAMNet)", head, embeddings, y,
                             groups=groups, cv=cv, protocol=protocol,
-                            png=f"{NAME}{suffix}_crnn-yamnet-lstm")  # fmt: skip
+                            png=f"{NAME}{suffix}_crnn-yamnet-lstm",
+                            title="crnn-yamnet-lstm (frozen YAMNet)")  # fmt: skip
         entry["recipe"] = "crnn-yamnet-lstm"
         entry["settings"] = {
             "backbone": "YAMNet (AudioSet), frozen; embeddings computed once per segment",
@@ -274,6 +291,28 @@ def main(argv=None):
     }
     write_results(NAME + suffix, payload, markdown)
     print(f"done in {wall / 60:.1f} min")
+
+
+def rerender(name: str) -> None:
+    """Rebuild ``results/<name>.md`` from ``results/<name>.json``."""
+    payload, reports = saved_run(name)
+    names = {recipe_name(f, c): (f, c) for f, c in BASELINES}
+    names["crnn-yamnet-lstm"] = ("Mel-spectrogram", "YAMNet-LSTM")
+    rows = [(*names[e["recipe"]], r, e["protocol"])
+            for e, r in zip(payload["rows"], reports, strict=True)]  # fmt: skip
+    crnn = dict(payload["crnn"])
+    if rows and rows[-1][1] == "YAMNet-LSTM":
+        crnn["run"] = payload["rows"][-1]
+    args = argparse.Namespace(**payload["settings"])
+    corpus = payload["corpus"]
+    markdown = render(rows, payload["rows"], crnn, args, corpus["n_clips"],
+                      corpus["n_speakers"], payload["wall_time_s"])  # fmt: skip
+    (RESULTS / f"{name}.md").write_text(markdown)
+    for entry, report in zip(payload["rows"], reports, strict=True):
+        label = "crnn-yamnet-lstm (frozen YAMNet)" if entry["recipe"] == "crnn-yamnet-lstm" \
+            else entry["name"]  # fmt: skip
+        save_confusion_png(report, Path(entry["confusion_png"]).stem, figure_title(report, label))
+    print(f"rewrote {RESULTS / name}.md and its PNGs from its JSON")
 
 
 def render(rows, entries, crnn, args, n_clips, n_speakers, wall) -> str:
