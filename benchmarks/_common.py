@@ -37,13 +37,10 @@ def provenance() -> dict:
             versions[package] = version(package)
         except PackageNotFoundError:
             versions[package] = None
-    try:
-        commit = subprocess.run(
-            ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
-            capture_output=True, text=True, check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        commit = None
+    commit = _git("rev-parse", "--short", "HEAD")
+    # Tracked files edited since that commit: the numbers may not be the commit's.
+    changed = _git("status", "--porcelain", "--untracked-files=no")
+    dirty = None if changed is None else bool(changed)
     return {
         "versions": versions,
         "python": platform.python_version(),
@@ -54,8 +51,19 @@ def provenance() -> dict:
             "device": _device(),
         },
         "commit": commit,
+        "uncommitted_changes": dirty,
         "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
     }
+
+
+def _git(*args: str) -> str | None:
+    """Output of a git command in the repository, or None without git."""
+    try:
+        return subprocess.run(
+            ["git", "-C", str(REPO), *args], capture_output=True, text=True, check=True
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
 
 
 def _device() -> str:
@@ -136,3 +144,13 @@ def require(path: Path, what: str) -> Path:
     if not path.exists():
         raise SystemExit(f"{what} not found at {path}; see ../shared/data/README.md")
     return path
+
+
+def format_uar(row: dict) -> str:
+    """A result row's UAR as ``mean ± std`` over folds; a one-fold row has no spread.
+
+    Tables show the number of folds next to it.
+    """
+    if row.get("folds_run") == 1:
+        return f"{row['uar']:.3f}"
+    return f"{row['uar']:.3f} ± {row['uar_std']:.3f}"

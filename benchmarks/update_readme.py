@@ -13,6 +13,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from _common import format_uar
+
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "benchmarks" / "results"
 START, END = "<!-- results:start -->", "<!-- results:end -->"
@@ -38,9 +40,12 @@ def headline_section() -> list[str]:
         ordered = sorted(task["recipes"].items(), key=lambda kv: -kv[1]["uar"])
         for name, r in ordered:
             shown = f"**{name}**" if name == "recommended" else name
-            partial = "" if r.get("epochs_max") is None else f" ({r['folds_run']} folds, ≤{r['epochs_max']} epochs)"
+            partial = ""
+            if r.get("epochs_max") is not None:
+                changed = "".join(f", {k}={v}" for k, v in r.get("overrides", {}).items())
+                partial = f" ({_folds(r)}, ≤{r['epochs_max']} epochs{changed})"
             lines.append(
-                f"| {shown}{partial} | {r['uar']:.3f} ± {r['uar_std']:.3f} | {r['accuracy']:.3f} | "
+                f"| {shown}{partial} | {format_uar(r)} | {r['accuracy']:.3f} | "
                 f"{r['fit_time_per_fold_s']:.1f} | {r['predict_time_per_clip_ms']:.1f} |"
             )
         lines.append("")
@@ -52,6 +57,11 @@ def headline_section() -> list[str]:
             + "."
         )
     return lines
+
+
+def _folds(row: dict) -> str:
+    n = row["folds_run"]
+    return f"{n} fold" if n == 1 else f"{n} folds"
 
 
 def main() -> None:
