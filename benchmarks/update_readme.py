@@ -43,6 +43,7 @@ def headline_section() -> list[str]:
             partial = ""
             if r.get("epochs_max") is not None:
                 changed = "".join(f", {k}={v}" for k, v in r.get("overrides", {}).items())
+                changed += "".join(f", {text}" for text in r.get("notes", []))
                 partial = f" ({_folds(r)}, ≤{r['epochs_max']} epochs{changed})"
             lines.append(
                 f"| {shown}{partial} | {format_uar(r)} | {r['accuracy']:.3f} | "
