@@ -540,7 +540,7 @@ def _recommended(*, sr, random_state, n_jobs, yamnet_weights):
     leave-one-actor-out, 0.745 ± 0.112; EMOVO leave-one-speaker-out, 0.478 ± 0.118.
     The design was chosen on the RAVDESS 8-class split (so that number carries
     some selection optimism); EMOVO and RAVDESS 4-class were not used for any
-    choice. Cost: feature extraction about 1 min per 1,000 clips, fitting about
+    choice. Cost: feature extraction about 1 min per 1,000 clips of 3-4 s, fitting about
     1.5 min per RAVDESS fold, prediction about 30 ms per clip, all on 2 CPU
     cores. Needs the YAMNet weights and 16 kHz.
     Sources: per-speaker normalization and eGeMAPS-style descriptors are standard
