@@ -65,6 +65,9 @@ BUDGET_OVERRIDES = {
     # chance within 30 epochs: measured by bench_fser.py's SGD probe, and here
     # (RAVDESS-8 fold 1: UAR 0.134). Adam at the same learning rate trains.
     "fser-cnn2d": {"model__optimizer": "adam"},
+    # Adam at the paper's lr 0.005 collapses to one class (bench_cnn2d.py, and
+    # here: RAVDESS-8 fold 1, UAR 0.125); Keras' default lr 0.001 trains.
+    "spectrogram-cnn2d": {"model__learning_rate": 0.001},
 }
 
 

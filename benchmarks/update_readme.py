@@ -29,7 +29,9 @@ def headline_section() -> list[str]:
     lines = [
         "Speaker-independent (no speaker in both train and test); UAR = unweighted average "
         "recall, mean ± std over folds. Measured by `benchmarks/bench_headline.py` on "
-        f"{hw['cpu_count']} CPU cores ({hw['device']}), commit {data['provenance']['commit']}.",
+        f"{hw['cpu_count']} CPU cores ({hw['device']}); latest run at commit "
+        f"{data['provenance']['commit']}, each row's own commit in "
+        "`benchmarks/results/headline.json`.",
         "",
     ]
     for task in data["tasks"].values():
