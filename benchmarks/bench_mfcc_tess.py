@@ -221,8 +221,11 @@ def rerender(name: str) -> None:
 
 
 def render(results, args, corpora, wall) -> str:
-    header = ["model", "TESS random: accuracy (paper)", "TESS random: UAR",
-              "TESS train YAF -> test OAF", "TESS train OAF -> test YAF"]  # fmt: skip
+    # columns only for protocols run (results saved before --protocols existed ran all)
+    cross_run = "tess_cross_speaker" in getattr(args, "protocols", PROTOCOLS)
+    header = ["model", "TESS random: accuracy (paper)", "TESS random: UAR"]
+    if cross_run:
+        header += ["TESS train YAF -> test OAF", "TESS train OAF -> test YAF"]
     if "ravdess" in corpora:
         header += [f"RAVDESS SGKF({args.folds}): UAR", "RAVDESS accuracy"]
     rows = []
@@ -234,7 +237,7 @@ def render(results, args, corpora, wall) -> str:
         row = [f"`{model}`"]
         row += (["not run", ""] if rnd is None
                 else [f"**{pct(rnd.accuracy)}** ({pct(paper)})", pct(rnd.uar_pooled)])  # fmt: skip
-        for spk in ("OAF", "YAF"):
+        for spk in ("OAF", "YAF") if cross_run else ():
             f = by_test.get(spk)
             row.append("-" if f is None else f"acc {pct(f['accuracy'])} / UAR {pct(f['uar'])}")
         if "ravdess" in corpora:
