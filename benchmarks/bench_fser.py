@@ -345,9 +345,11 @@ def render(runs, args, names, n_clips, n_speakers, wall, sgd_probe) -> str:
         "The paper's 95 % also comes from 400 epochs over 20 stored augmented copies of each "
         "training image on a GPU, with EmoDB and SAVEE (the two corpora it scores highest on) "
         f"in the union; here at most {args.epochs} epochs on a shared 2-core CPU, without "
-        "them (the random-split run's best epoch was its last). Training "
-        "budget and corpus mix are the first suspects for the gap; the speaker-independent "
-        "row shows what transfers to unseen speakers.",
+        "them (the random-split run's best epoch was its last). The gap is not explained: "
+        "epochs alone barely move it (combined random split: 41.1 % after 20 epochs, "
+        "41.6 % after 30, in two runs of this script), so the stored augmented copies, the "
+        "missing corpora and image-rendering details the paper leaves open are the next "
+        "suspects. The speaker-independent rows show what transfers to unseen speakers.",
         "",
         f"Wall time of this script: {wall / 60:.1f} min. Confusion matrices: "
         "`fser_<scope>_<protocol>.png`. Per-class AUC: one-vs-rest ROC-AUC of `predict_proba`.",
