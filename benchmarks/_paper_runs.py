@@ -31,6 +31,15 @@ SPEAKER_DEPENDENT = "speaker-dependent"
 SPEAKER_INDEPENDENT = "speaker-independent"
 
 
+def add_run_arguments(parser, *, render_only: bool = True) -> None:
+    """The options every paper script shares: ``--n-jobs``, ``--seed`` and ``--render-only``."""
+    if render_only:
+        parser.add_argument("--render-only", action="store_true",
+                            help="rebuild the Markdown from the saved JSON, run nothing")  # fmt: skip
+    parser.add_argument("--n-jobs", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=0)
+
+
 def split_pipeline(pipe: Pipeline):
     """``(features, rest)``: the stateless feature steps and what follows them.
 

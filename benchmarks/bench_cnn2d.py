@@ -39,7 +39,15 @@ from pathlib import Path
 
 import numpy as np
 from _common import DATA, markdown_table, require, write_results
-from _paper_runs import EpochLog, compute_features, pct, random_split, run, speaker_split
+from _paper_runs import (
+    EpochLog,
+    add_run_arguments,
+    compute_features,
+    pct,
+    random_split,
+    run,
+    speaker_split,
+)
 from threadpoolctl import threadpool_limits
 
 NAME = "cnn2d"
@@ -93,8 +101,7 @@ def main(argv=None):
         help="speaker-independent: 1 = one hold-out of actors, k = SGKF(k)",
     )
     parser.add_argument("--models", nargs="*", default=MODELS, choices=MODELS)
-    parser.add_argument("--n-jobs", type=int, default=2)
-    parser.add_argument("--seed", type=int, default=0)
+    add_run_arguments(parser, render_only=False)
     args = parser.parse_args(argv)
     started = time.perf_counter()
 

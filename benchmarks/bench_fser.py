@@ -46,6 +46,7 @@ import numpy as np
 from _common import DATA, RESULTS, markdown_table, require, write_results
 from _paper_runs import (
     EpochLog,
+    add_run_arguments,
     compute_features,
     pct,
     per_class_report,
@@ -128,13 +129,7 @@ def main(argv=None):
     )
     parser.add_argument("--patience", type=int, default=6, help="early-stopping patience")
     parser.add_argument("--test-size", type=float, default=0.2, help="paper: 609 of 3043")
-    parser.add_argument(
-        "--render-only",
-        action="store_true",
-        help="rebuild the Markdown from the saved JSON, run nothing",
-    )
-    parser.add_argument("--n-jobs", type=int, default=2)
-    parser.add_argument("--seed", type=int, default=0)
+    add_run_arguments(parser)
     args = parser.parse_args(argv)
     if args.render_only:
         return rerender(NAME + ("_quick" if args.quick else ""))

@@ -35,7 +35,15 @@ from pathlib import Path
 
 import numpy as np
 from _common import DATA, RESULTS, markdown_table, require, write_results
-from _paper_runs import EpochLog, compute_features, pct, random_split, run, saved_run
+from _paper_runs import (
+    EpochLog,
+    add_run_arguments,
+    compute_features,
+    pct,
+    random_split,
+    run,
+    saved_run,
+)
 
 NAME = "mfcc_tess"
 PAPER = "Wasowska & Kapitan, 'Emotion recognition from audio' (2024)"
@@ -92,13 +100,7 @@ def main(argv=None):
         default=NAME,
         help="results file stem (e.g. for a run of one model with more epochs)",
     )
-    parser.add_argument(
-        "--render-only",
-        action="store_true",
-        help="rebuild the Markdown from the saved JSON, run nothing",
-    )
-    parser.add_argument("--n-jobs", type=int, default=2)
-    parser.add_argument("--seed", type=int, default=0)
+    add_run_arguments(parser)
     args = parser.parse_args(argv)
     if args.render_only:
         return rerender(args.out_name + ("_quick" if args.quick else ""))

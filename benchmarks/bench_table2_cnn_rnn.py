@@ -53,7 +53,15 @@ from _common import (
     save_confusion_png,
     write_results,
 )
-from _paper_runs import EpochLog, compute_features, f3, figure_title, run, saved_run
+from _paper_runs import (
+    EpochLog,
+    add_run_arguments,
+    compute_features,
+    f3,
+    figure_title,
+    run,
+    saved_run,
+)
 from threadpoolctl import threadpool_limits
 
 NAME = "table2_cnn_rnn"
@@ -157,13 +165,7 @@ def main(argv=None):
     )
     parser.add_argument("--skip-baselines", action="store_true")
     parser.add_argument("--skip-crnn", action="store_true")
-    parser.add_argument(
-        "--render-only",
-        action="store_true",
-        help="rebuild the Markdown from the saved JSON, run nothing",
-    )
-    parser.add_argument("--n-jobs", type=int, default=2)
-    parser.add_argument("--seed", type=int, default=0)
+    add_run_arguments(parser)
     args = parser.parse_args(argv)
     if args.render_only:
         return rerender(NAME + ("_quick" if args.quick else ""))
