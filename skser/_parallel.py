@@ -1,11 +1,68 @@
-"""Per-clip parallel map with an optional progress bar (joblib + tqdm)."""
+"""Per-clip parallel map with an optional progress bar (joblib + tqdm).
+
+Every per-clip loop of skser (reading audio, extracting features) goes
+through :func:`parallel_map`, so the backend a user selects with
+``joblib.parallel_config`` (threads, processes, a Dask cluster) applies to
+all of them, and a clip path that a remote worker cannot see fails with one
+clear message.
+"""
 
 from __future__ import annotations
 
+import os
+import socket
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from joblib import Parallel, delayed
+from joblib.parallel import get_active_backend
+
+
+def effective_n_jobs(n_jobs: int | None) -> int:
+    """Number of workers ``Parallel(n_jobs=n_jobs)`` would use, without starting any.
+
+    ``None`` defers to the active ``joblib.parallel_config``: its ``n_jobs``
+    when it sets one, else the default of its backend (1 for threads and
+    processes, every worker thread of the cluster for ``backend="dask"``).
+    Negative values are returned as is (joblib resolves them).
+    """
+    if n_jobs is not None:
+        return int(n_jobs)
+    backend, config_n_jobs = get_active_backend()
+    return int(backend.default_n_jobs if config_n_jobs is None else config_n_jobs)
+
+
+def _process_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+class _RemoteCall:
+    """``func(item)`` that says so when a worker process cannot find a file.
+
+    Clips given as paths are read inside the workers. A path the caller sees
+    but a worker does not (no shared file system, another mount point, a
+    relative path and another working directory) raises ``FileNotFoundError``
+    there; this wrapper adds which worker failed and what to fix. Calls that
+    run in the caller's own process (sequential, threads) are unchanged.
+    """
+
+    def __init__(self, func: Callable[..., Any]):
+        self.func = func
+        self.caller = _process_id()
+
+    def __call__(self, item: Any) -> Any:
+        try:
+            return self.func(item)
+        except FileNotFoundError as exc:
+            worker = _process_id()
+            if worker == self.caller:
+                raise
+            raise FileNotFoundError(
+                f"{exc} (on worker process {worker}; the caller is {self.caller}). "
+                "Clips given as paths are read inside the workers, so every path must exist "
+                "on every worker: put the corpus on a file system all workers mount at the "
+                "same path, and give absolute paths."
+            ) from exc
 
 
 def parallel_map(
@@ -21,12 +78,14 @@ def parallel_map(
     Parameters
     ----------
     func : callable
-        Function of one item. Must be picklable when ``n_jobs`` is not 1.
+        Function of one item. Must be picklable when it runs in other processes.
     items : sequence
         The items (clips, paths, ...).
     n_jobs : int or None
-        Number of joblib workers; ``None`` means 1 unless inside a
-        ``joblib.parallel_config`` context, ``-1`` means all cores.
+        Number of joblib workers; ``-1`` means all cores (or all workers of a
+        cluster). ``None`` defers to the active ``joblib.parallel_config``
+        (see :func:`effective_n_jobs`): sequential by default, the whole
+        cluster inside ``parallel_config(backend="dask")``.
     verbose : bool or int
         Show a tqdm progress bar.
     desc : str, optional
@@ -36,6 +95,12 @@ def parallel_map(
     -------
     list
         ``[func(item) for item in items]``, in the order of ``items``.
+
+    Raises
+    ------
+    FileNotFoundError
+        Where ``func`` raises it in a worker process, with the worker named and
+        the rule that paths must exist on every worker.
     """
     items = list(items)
     progress = None
@@ -44,7 +109,7 @@ def parallel_map(
 
         progress = tqdm(total=len(items), desc=desc, unit="clip")
     try:
-        if n_jobs in (None, 1) or len(items) < 2:
+        if effective_n_jobs(n_jobs) == 1 or len(items) < 2:
             results = []
             for item in items:
                 results.append(func(item))
@@ -53,8 +118,9 @@ def parallel_map(
             return results
         # return_as="generator" keeps the order and lets the bar advance as results arrive.
         runner = Parallel(n_jobs=n_jobs, return_as="generator")
+        call = _RemoteCall(func)
         results = []
-        for result in runner(delayed(func)(item) for item in items):
+        for result in runner(delayed(call)(item) for item in items):
             results.append(result)
             if progress is not None:
                 progress.update(1)
