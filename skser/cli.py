@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import ast
 import contextlib
+import io
 import json
 import os
 import sys
@@ -24,8 +25,6 @@ CORPORA = ("ravdess", "emodb", "emovo", "savee", "tess", "cremad", "synthetic")
 SYNTHETIC_OPTIONS = ("n_speakers", "n_per_class", "duration", "random_state")
 #: Cross-validation schemes of ``skser evaluate --cv``.
 CV_CHOICES = ("auto", "loso", "gkf5", "random")
-#: Window (seconds) of the timeline of recordings longer than ``--max-duration``.
-AUTO_WINDOW = 3.0
 
 
 class CLIError(ValueError):
@@ -433,114 +432,92 @@ def audio_files(inputs: list[str]) -> list[Path]:
     return files
 
 
-def _duration(path: Path) -> float:
-    import soundfile as sf
-
-    try:
-        info = sf.info(str(path))
-    except Exception as exc:  # libsndfile raises its own error types
-        raise CLIError(f"cannot read audio file {str(path)!r}: not audio or corrupt") from exc
-    if info.frames <= 0:
-        raise CLIError(f"audio file {str(path)!r} contains no samples")
-    return info.frames / info.samplerate
+def _output_format(args: argparse.Namespace) -> str:
+    """``--format``, else from the ``--output`` suffix (``.jsonl``/``.json``: JSON lines), else CSV."""
+    fmt = args.format
+    if fmt is None:
+        suffix = Path(args.output).suffix.lower() if args.output else ""
+        fmt = "jsonl" if suffix in (".jsonl", ".json", ".ndjson") else "csv"
+    return "jsonl" if fmt == "json" else fmt
 
 
 def _cmd_predict(args: argparse.Namespace) -> int:
     """Predict the emotion of audio files; long recordings give a timeline over sliding windows."""
-    import numpy as np
-    import pandas as pd
-
     from skser.io import load_model
-    from skser.timeline import model_sample_rate, predict_timeline
+    from skser.prediction import TIMELINE_WINDOW, PredictionWriter, iter_file_rows, resume_output
 
     if (args.window is not None and args.window <= 0) or args.hop <= 0:
         raise CLIError("--window and --hop must be positive numbers of seconds")
+    if args.min_duration < 0:
+        raise CLIError("--min-duration must be zero or a positive number of seconds")
     if not Path(args.model).is_file():
         raise CLIError(f"model file not found: {args.model!r}")
-    files = audio_files(args.inputs)
-    durations = [_duration(path) for path in files]  # every file checked before any work
+    if args.resume and not args.output:
+        raise CLIError("--resume needs --output FILE: the file an earlier run wrote")
+    if args.output and not Path(args.output).parent.is_dir() and str(Path(args.output).parent):
+        raise CLIError(f"output folder of {args.output!r} does not exist")
+    fmt = _output_format(args)
+    files = [str(path) for path in audio_files(args.inputs)]
     model = load_model(args.model)
-    sr = model_sample_rate(model)
-    has_proba = hasattr(model, "predict_proba")
-    progress = _progress_enabled(args)
-
-    def as_rows(path, table):
-        classes = [c for c in table.columns if c not in ("start", "end", "label")]
-        for record in table.to_dict(orient="records"):
-            yield {
-                "file": str(path),
-                "start": round(float(record["start"]), 3),
-                "end": round(float(record["end"]), 3),
-                "label": record["label"],
-                "probabilities": {c: float(record[c]) for c in classes},
-            }
-
-    rows = []
-    whole = [i for i, d in enumerate(durations) if args.window is None and d <= args.max_duration]
-    timelines = [i for i in range(len(files)) if i not in set(whole)]
-    if timelines and args.window is None:
+    if args.proba and not hasattr(model, "predict_proba"):
+        raise CLIError("--proba: this model has no predict_proba (it gives labels only)")
+    classes = [str(c) for c in model.classes_] if args.proba else None
+    done, has_header = {}, False
+    if args.resume:
+        columns = PredictionWriter(io.StringIO(), fmt, classes, header=False).columns
+        done, has_header = resume_output(args.output, fmt, columns)
         print(
-            f"{len(timelines)} recording(s) longer than --max-duration {args.max_duration:g} s: "
-            f"predicting a timeline over {AUTO_WINDOW:g} s windows every {args.hop:g} s",
+            f"--resume: {sum(f in done for f in files)} of {len(files)} files are already in "
+            f"{args.output}; predicting the other {sum(f not in done for f in files)}",
             file=sys.stderr,
         )
-    results: dict[int, list] = {}
-    batches = [whole[i : i + args.batch_size] for i in range(0, len(whole), args.batch_size)]
-    bar = None
-    if progress and whole:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=len(whole), desc="predicting", unit="file")
-    for batch in batches:
-        clips = np.array([str(files[i]) for i in batch], dtype=object)
-        if has_proba:
-            proba = np.asarray(model.predict_proba(clips), dtype=float)
-            classes = np.asarray(model.classes_)
-            labels = classes[np.argmax(proba, axis=1)]
-        else:
-            proba, classes, labels = None, [], np.asarray(model.predict(clips))
-        for k, i in enumerate(batch):
-            table = pd.DataFrame({"start": [0.0], "end": [durations[i]], "label": [labels[k]]})
-            for j, cls in enumerate(classes):
-                table[str(cls)] = [proba[k, j]]
-            results[i] = list(as_rows(files[i], table))
-        if bar is not None:
-            bar.update(len(batch))
-    if bar is not None:
-        bar.close()
-    for i in timelines:
-        table = predict_timeline(
-            model,
-            files[i],
-            sr=sr,
-            window=args.window or AUTO_WINDOW,
-            hop=args.hop,
-            batch_size=args.batch_size,
-            verbose=progress,
+    todo = [f for f in files if f not in done]
+    stream = (
+        open(args.output, "a" if args.resume else "w", encoding="utf-8", newline="")
+        if args.output
+        else sys.stdout
+    )
+    failed, n_rows, timelines = [], 0, 0
+    try:
+        writer = PredictionWriter(stream, fmt, classes, header=not has_header)
+        for rows in iter_file_rows(
+            model, todo, on_error="raise" if args.strict else "skip", batch_size=args.batch_size,
+            proba=args.proba, window=args.window, hop=args.hop, max_duration=args.max_duration,
+            min_duration=args.min_duration, verbose=_progress_enabled(args),
+        ):  # fmt: skip
+            writer.write(rows)
+            n_rows += len(rows)
+            if rows[0]["error"] is not None:
+                failed.append((rows[0]["file"], rows[0]["error"]))
+            elif args.window is None and (len(rows) > 1 or rows[0]["end"] > args.max_duration):
+                timelines += 1
+    finally:
+        if stream is not sys.stdout:
+            stream.close()
+    if timelines:
+        print(
+            f"{timelines} recording(s) longer than --max-duration {args.max_duration:g} s: "
+            f"predicted a timeline over {TIMELINE_WINDOW:g} s windows every {args.hop:g} s",
+            file=sys.stderr,
         )
-        results[i] = list(as_rows(files[i], table))
-    for i in range(len(files)):
-        rows.extend(results[i])
-    text = _format_predictions(rows, args.format)
-    if args.output:
-        Path(args.output).write_text(text)
-        print(f"Wrote {len(rows)} rows to {args.output}", file=sys.stderr)
-    else:
-        sys.stdout.write(text)
-    return 0
-
-
-def _format_predictions(rows: list[dict], fmt: str) -> str:
-    if fmt == "json":
-        return json.dumps(rows, indent=2, default=str) + "\n"
-    import pandas as pd
-
-    flat = [
-        {k: v for k, v in row.items() if k != "probabilities"}
-        | {f"p_{c}": round(p, 6) for c, p in row["probabilities"].items()}
-        for row in rows
-    ]
-    return pd.DataFrame(flat).to_csv(index=False)
+    earlier = sorted({f for f in files if done.get(f)})
+    where = f" to {args.output}" if args.output else ""
+    print(
+        f"predicted {len(todo) - len(failed)} of {len(todo)} files, {len(failed)} failed; "
+        f"wrote {n_rows} rows{where}",
+        file=sys.stderr,
+    )
+    for name, error in failed[:10]:
+        print(f"  failed: {error}" if name in error else f"  failed: {name}: {error}", file=sys.stderr)
+    if len(failed) > 10:
+        print(f"  ... and {len(failed) - 10} more (see the error column)", file=sys.stderr)
+    if earlier:
+        print(
+            f"{len(earlier)} file(s) already in {args.output} failed in an earlier run (remove "
+            "their rows to retry them)",
+            file=sys.stderr,
+        )
+    return 1 if failed or earlier else 0
 
 
 def _cmd_info(args: argparse.Namespace) -> int:
@@ -683,16 +660,42 @@ def build_parser() -> argparse.ArgumentParser:
         "predict",
         help="predict emotions of audio files or folders with a saved model",
         description=_cmd_predict.__doc__,
-        epilog="Only load model files you trust: they are pickles and run code when loaded.",
+        epilog="Rows are written as they are computed. A file that cannot be read, is empty or "
+        "is shorter than --min-duration gets a row with an error instead of a label, and the "
+        "others are still predicted. Exit status: 0 when every file was predicted, 1 when some "
+        "failed (counted on stderr), 2 for bad usage or, with --strict, at the first error. "
+        "Only load model files you trust: they are pickles and run code when loaded.",
     )
     predict.add_argument("model", help="model file written by `skser train` / skser.save_model")
     predict.add_argument(
         "inputs", nargs="+", metavar="AUDIO", help="audio files or folders (searched recursively)"
     )
     predict.add_argument(
-        "--format", choices=["csv", "json"], default="csv", help="output format (default csv)"
+        "--format",
+        choices=["csv", "jsonl", "json"],
+        default=None,
+        help="csv, or jsonl (JSON lines: one object per row; json is the same); default: from "
+        "the --output suffix (.jsonl/.json), else csv",
     )
     predict.add_argument("--output", "-o", metavar="FILE", help="write here instead of stdout")
+    predict.add_argument(
+        "--proba", action="store_true", help="add one probability column per class (p_<class>)"
+    )
+    predict.add_argument(
+        "--strict", action="store_true", help="stop at the first file that fails (exit status 2)"
+    )
+    predict.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue an interrupted run: skip the files already in --output and append",
+    )
+    predict.add_argument(
+        "--min-duration",
+        type=float,
+        default=0.1,
+        metavar="SECONDS",
+        help="shorter files are errors (default 0.1)",
+    )
     predict.add_argument(
         "--window",
         type=float,
@@ -715,7 +718,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="files longer than this get a timeline (3 s windows) instead of one label (default 60)",
     )
     predict.add_argument(
-        "--batch-size", type=int, default=32, help="clips or windows per model call"
+        "--batch-size", type=int, default=32, help="files (or windows) per model call"
     )
     _add_progress_option(predict)
     predict.set_defaults(func=_cmd_predict)

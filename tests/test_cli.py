@@ -80,6 +80,10 @@ def _csv(text):
     return list(csv.DictReader(io.StringIO(text)))
 
 
+def _jsonl(text):
+    return [json.loads(line) for line in text.splitlines()]
+
+
 # --------------------------------------------------------------------------- help, recipes
 
 
@@ -148,10 +152,10 @@ def test_predict_probabilities_json(capsys, proba_model, clips, workdir):
     out_file = workdir / "predictions.json"
     status, out, err = run(
         capsys, "predict", str(proba_model), *map(str, paths[:2]), "--format", "json",
-        "--output", str(out_file),
+        "--output", str(out_file), "--proba",
     )  # fmt: skip
     assert status == 0 and out == ""
-    rows = json.loads(out_file.read_text())
+    rows = _jsonl(out_file.read_text())
     assert len(rows) == 2
     for row in rows:
         assert set(row["probabilities"]) == {"anger", "sadness"}
@@ -162,9 +166,12 @@ def test_predict_probabilities_json(capsys, proba_model, clips, workdir):
 
 def test_predict_csv_probability_columns(capsys, proba_model, clips):
     _, paths, _ = clips
-    status, out, _ = run(capsys, "predict", str(proba_model), str(paths[0]))
+    status, out, _ = run(capsys, "predict", str(proba_model), str(paths[0]), "--proba")
     (row,) = _csv(out)
+    assert list(row) == ["file", "start", "end", "label", "error", "p_anger", "p_sadness"]
     assert float(row["p_anger"]) + float(row["p_sadness"]) == pytest.approx(1.0, abs=1e-5)
+    status, out, _ = run(capsys, "predict", str(proba_model), str(paths[0]))
+    assert list(_csv(out)[0]) == ["file", "start", "end", "label", "error"]  # labels only
 
 
 def test_predict_timeline_with_window(capsys, proba_model, clips):
@@ -182,14 +189,108 @@ def test_predict_long_recording_becomes_timeline(capsys, proba_model, clips):
     _, paths, long = clips
     status, out, err = run(
         capsys, "predict", str(proba_model), str(paths[0]), str(long), "--max-duration", "5",
-        "--hop", "2.5", "--format", "json",
+        "--hop", "2.5", "--format", "jsonl",
     )  # fmt: skip
     assert status == 0
-    rows = json.loads(out)
+    rows = _jsonl(out)
     assert rows[0]["file"] == str(paths[0]) and rows[0]["end"] == 1.0  # short: one row
     timeline = [r for r in rows if r["file"] == str(long)]
     assert [(r["start"], r["end"]) for r in timeline] == [(0.0, 3.0), (2.5, 5.5), (5.0, 8.0), (7.5, 10.0)]
     assert "timeline" in err
+
+
+# --------------------------------------------------------------------------- predict: bad files, resume
+
+
+@pytest.fixture
+def mixed(tmp_path, clips):
+    """A folder of 3 good clips, a corrupt file, an empty WAV and a 50 ms WAV (sorted names)."""
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    for i, path in enumerate(clips[1]):
+        shutil.copy(path, folder / f"{i}_good{path.suffix}")
+    (folder / "3_broken.wav").write_text("not audio at all")
+    sf.write(folder / "4_empty.wav", np.zeros(0, dtype=np.float32), SR)
+    sf.write(folder / "5_short.wav", np.zeros(SR // 20, dtype=np.float32), SR)
+    return folder, sorted(str(p) for p in folder.iterdir())
+
+
+def test_predict_mixed_folder_keeps_going(capsys, proba_model, mixed):
+    folder, files = mixed
+    status, out, err = run(capsys, "predict", str(proba_model), str(folder), "--proba")
+    assert status == 1  # some files failed
+    rows = _csv(out)
+    assert [r["file"] for r in rows] == files  # every file has a row, in order
+    good, bad = rows[:3], rows[3:]
+    assert all(r["label"] in ("anger", "sadness") and r["error"] == "" for r in good)
+    assert all(float(r["p_anger"]) + float(r["p_sadness"]) == pytest.approx(1, abs=1e-5) for r in good)
+    assert all(r["label"] == "" and r["p_anger"] == "" and r["start"] == "" for r in bad)
+    assert "Cannot read audio file" in bad[0]["error"]
+    assert "contains no samples" in bad[1]["error"]
+    assert "too short: 0.050 s" in bad[2]["error"]
+    assert "predicted 3 of 6 files, 3 failed; wrote 6 rows" in err
+    assert err.count("failed: ") == 3 and "Traceback" not in err
+
+
+def test_predict_all_good_exits_0_and_strict_stops(capsys, proba_model, mixed, tmp_path):
+    folder, files = mixed
+    status, _, err = run(capsys, "predict", str(proba_model), *files[:3])
+    assert status == 0 and "predicted 3 of 3 files, 0 failed" in err
+    out_file = tmp_path / "strict.jsonl"
+    status, out, err = run(capsys, "predict", str(proba_model), str(folder), "--strict",
+                           "-o", str(out_file), "--batch-size", "2")  # fmt: skip
+    assert status == 2
+    assert err.strip().splitlines()[-1].startswith("skser predict: error: Cannot read audio file")
+    rows = _jsonl(out_file.read_text())  # format from the suffix; the rows before the error kept
+    assert [r["file"] for r in rows] == files[:3] and all(r["error"] is None for r in rows)
+
+
+def test_predict_resume_after_interrupted_run(capsys, proba_model, mixed, tmp_path, monkeypatch):
+    import skser.prediction
+
+    folder, files = mixed
+    out_file = tmp_path / "out.csv"
+    real_load = skser.prediction.load_audio
+
+    def interrupt_on_third(path, **kwargs):
+        if path == files[2]:
+            raise KeyboardInterrupt  # Ctrl-C (or a killed job) in the middle of the run
+        return real_load(path, **kwargs)
+
+    monkeypatch.setattr(skser.prediction, "load_audio", interrupt_on_third)
+    with pytest.raises(KeyboardInterrupt):
+        main(["predict", str(proba_model), str(folder), "-o", str(out_file), "--batch-size", "1"])
+    assert [r["file"] for r in _csv(out_file.read_text())] == files[:2]  # written as computed
+    monkeypatch.setattr(skser.prediction, "load_audio", real_load)
+    capsys.readouterr()
+    status, out, err = run(capsys, "predict", str(proba_model), str(folder), "-o", str(out_file),
+                           "--resume")  # fmt: skip
+    assert status == 1 and out == ""
+    assert "--resume: 2 of 6 files are already in" in err and "predicting the other 4" in err
+    rows = _csv(out_file.read_text())
+    assert [r["file"] for r in rows] == files  # each file once, header once
+    # Resuming a finished output predicts nothing; its failed files still give status 1.
+    status, _, err = run(capsys, "predict", str(proba_model), str(folder), "-o", str(out_file),
+                         "--resume")  # fmt: skip
+    assert status == 1 and "predicting the other 0" in err and "3 file(s) already in" in err
+    assert len(_csv(out_file.read_text())) == 6
+    # Another column set (here --proba) cannot continue that file.
+    status, _, err = run(capsys, "predict", str(proba_model), str(folder), "-o", str(out_file),
+                         "--resume", "--proba")  # fmt: skip
+    assert status == 2 and "cannot resume" in err
+
+
+def test_predict_resume_drops_a_cut_last_line(capsys, proba_model, mixed, tmp_path):
+    _, files = mixed
+    out_file = tmp_path / "cut.jsonl"
+    status, _, _ = run(capsys, "predict", str(proba_model), *files[:3], "-o", str(out_file))
+    assert status == 0
+    text = out_file.read_text()
+    out_file.write_text(text[: len(text) - 25])  # killed in the middle of the last row
+    status, _, err = run(capsys, "predict", str(proba_model), *files[:3], "-o", str(out_file),
+                         "--resume")  # fmt: skip
+    assert status == 0 and "2 of 3 files are already in" in err
+    assert [r["file"] for r in _jsonl(out_file.read_text())] == files[:3]
 
 
 # --------------------------------------------------------------------------- evaluate
@@ -257,7 +358,10 @@ def _errors(tmp, svm_model):
     return [
         (["predict", str(tmp / "missing.joblib"), str(wav)], "model file not found"),
         (["predict", str(svm_model), str(tmp / "missing.wav")], "audio file not found"),
-        (["predict", str(svm_model), str(bad_audio)], "cannot read audio file"),
+        (["predict", str(svm_model), str(bad_audio), "--strict"], "Cannot read audio file"),
+        (["predict", str(svm_model), str(wav), "--resume"], "--resume needs --output"),
+        (["predict", str(svm_model), str(wav), "--proba"], "has no predict_proba"),
+        (["predict", str(svm_model), str(wav), "-o", str(tmp / "no" / "p.csv")], "output folder"),
         (["predict", str(svm_model), str(empty)], "holds no audio files"),
         (["predict", str(wav), str(wav)], "not a skser model file: it looks like a WAV"),
         (["predict", str(svm_model), str(wav), "--window", "-1"], "must be positive"),
@@ -355,11 +459,11 @@ def test_console_script_train_and_predict(tmp_path, clips):
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     done = subprocess.run(
-        [script, "predict", str(model), str(clips[0]), "--format", "json"],
+        [script, "predict", str(model), str(clips[0]), "--format", "jsonl"],
         capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    assert len(json.loads(done.stdout)) == 3
+    assert len(_jsonl(done.stdout)) == 3
 
 
 @pytest.mark.slow
@@ -371,7 +475,9 @@ def test_deep_recipe_train_and_timeline(capsys, tmp_path, clips):
         "--recipe", "mfcc-lstm", "--set", "epochs=1", "--set", "batch_size=8", "--out", str(model),
     )  # fmt: skip
     assert status == 0, err
-    status, out, err = run(capsys, "predict", str(model), str(clips[2]), "--window", "2", "--hop", "2")
+    status, out, err = run(
+        capsys, "predict", str(model), str(clips[2]), "--window", "2", "--hop", "2", "--proba"
+    )
     assert status == 0, err
     rows = _csv(out)
     assert len(rows) == 5
