@@ -26,6 +26,9 @@ _EXPORTS = {
     "load_tess": ".datasets",
     "load_cremad": ".datasets",
     "fetch_emodb": ".datasets",
+    "load_csv": ".datasets",
+    "from_dataframe": ".datasets",
+    "load_folders": ".datasets",
     # features
     "MelSpectrogramTransformer": ".features",
     "MFCCTransformer": ".features",
@@ -51,6 +54,7 @@ _EXPORTS = {
     "unweighted_average_recall": ".metrics",
     "evaluate": ".model_selection",
     "EvaluationReport": ".model_selection",
+    "compare": ".stats",
     # tuning
     "OptunaSearchCV": ".tuning",
     # ready pipelines
@@ -62,6 +66,7 @@ _EXPORTS = {
     "save_model": ".io",
     "load_model": ".io",
     "predict_timeline": ".timeline",
+    "predict_files": ".prediction",
 }
 
 __getattr__, __dir__, __all__ = attach(__name__, _EXPORTS)

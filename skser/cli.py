@@ -21,6 +21,10 @@ from pathlib import Path
 
 #: Corpus names accepted by ``--corpus`` (each maps to ``skser.datasets.load_<name>``).
 CORPORA = ("ravdess", "emodb", "emovo", "savee", "tess", "cremad", "synthetic")
+#: Users' own corpora: ``csv:FILE[:key=value,...]`` and ``folders:ROOT[:speaker=REGEX]``.
+CUSTOM_CORPORA = ("csv", "folders")
+#: Options of ``--corpus csv:FILE:key=value,...`` (``skser.datasets.load_csv`` parameters).
+CSV_OPTIONS = ("path_column", "label_column", "speaker_column", "sep")
 #: Options of ``--corpus synthetic:key=value,...`` (``make_synthetic_corpus`` parameters).
 SYNTHETIC_OPTIONS = ("n_speakers", "n_per_class", "duration", "random_state")
 #: Cross-validation schemes of ``skser evaluate --cv``.
@@ -139,13 +143,42 @@ def parse_corpus_spec(spec: str) -> tuple[str, str | None]:
     """``"NAME:PATH"`` or ``"synthetic[:key=value,...]"`` -> ``(name, rest)``."""
     name, sep, rest = spec.partition(":")
     name = name.strip().lower().replace("-", "")
-    if name not in CORPORA:
+    if name not in (*CORPORA, *CUSTOM_CORPORA):
         raise CLIError(
-            f"unknown corpus {name!r} in --corpus {spec!r}; choose one of {', '.join(CORPORA)}"
+            f"unknown corpus {name!r} in --corpus {spec!r}; choose one of "
+            f"{', '.join((*CORPORA, *CUSTOM_CORPORA))}"
         )
+    if name == "csv" and not rest:
+        raise CLIError(f"--corpus {spec!r} needs a file: --corpus csv:/path/to/labels.csv")
     if name != "synthetic" and not rest:
         raise CLIError(f"--corpus {spec!r} needs a folder: --corpus {name}:/path/to/{name}")
     return name, (rest or None)
+
+
+def _custom_corpus(name: str, rest: str, **kwargs):
+    """Load ``csv:FILE[:key=value,...]`` or ``folders:ROOT[:speaker=REGEX]``."""
+    from skser import datasets
+
+    if name == "folders":
+        root, _, regex = rest.partition(":speaker=")
+        if not os.path.isdir(root):
+            raise CLIError(f"corpus folder not found for --corpus folders:{root} ({root!r} is not a folder)")
+        return datasets.load_folders(root, speaker=regex or None, **kwargs)
+    path, options = rest, {}
+    head, _, tail = rest.rpartition(":")
+    if head and "=" in tail and not os.path.isfile(rest):
+        path = head
+        for item in tail.split(","):
+            key, sep, value = item.partition("=")
+            if not sep or key.strip() not in CSV_OPTIONS:
+                raise CLIError(
+                    f"bad csv corpus option {item!r}; use csv:FILE:key=value,... with keys "
+                    f"{', '.join(CSV_OPTIONS)}"
+                )
+            options[key.strip()] = value.strip() or None
+    if not os.path.isfile(path):
+        raise CLIError(f"CSV file not found for --corpus csv:{path} ({path!r} is not a file)")
+    return datasets.load_csv(path, **options, **kwargs)
 
 
 def _synthetic_options(rest: str | None) -> dict:
@@ -185,6 +218,9 @@ def load_corpora(specs: list[str], *, label_map=None, emotions=None, sr: int = 1
                     emotions=emotions,
                     description=corpus.description,
                 )
+        elif name in CUSTOM_CORPORA:
+            kwargs = {"label_map": label_map, "emotions": emotions} if single else {}
+            corpus = _custom_corpus(name, rest, **kwargs)
         elif not os.path.isdir(rest):
             raise CLIError(
                 f"corpus folder not found for --corpus {name}:{rest} ({rest!r} is not a folder)"
@@ -561,7 +597,10 @@ def _add_recipe_options(parser: argparse.ArgumentParser) -> None:
         metavar="NAME:PATH",
         help="corpus to use, repeatable (combined): "
         + ", ".join(f"{c}:PATH" for c in CORPORA if c != "synthetic")
-        + ", or synthetic[:n_speakers=4,n_per_class=3,duration=1.0,random_state=0] (offline)",
+        + "; your own data: csv:FILE[:label_column=mood,speaker_column=who,...] (columns path, "
+        "emotion, speaker by default) or folders:ROOT[:speaker=REGEX] (one folder per emotion; "
+        "the regex's first group in each file name is the speaker)"
+        + "; or synthetic[:n_speakers=4,n_per_class=3,duration=1.0,random_state=0] (offline)",
     )
     parser.add_argument(
         "--recipe", required=True, help="pipeline recipe name (see `skser recipes`)"

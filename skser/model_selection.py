@@ -127,6 +127,7 @@ class EvaluationReport:
     y_true: np.ndarray = field(repr=False)
     y_pred: np.ndarray = field(repr=False)
     y_proba: np.ndarray | None = field(default=None, repr=False)
+    groups: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def evaluation(self) -> str:
@@ -136,8 +137,10 @@ class EvaluationReport:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary (without the per-clip arrays)."""
         out = asdict(self)
-        for key in ("y_true", "y_pred", "y_proba"):
+        for key in ("y_true", "y_pred", "y_proba", "groups"):
             out.pop(key)
+        ci = self._ci_or_none()
+        out["uar_pooled_ci95"] = None if ci is None else [round(ci.low, 6), round(ci.high, 6)]
         out["confusion"] = np.round(self.confusion, 6).tolist()
         out["evaluation"] = self.evaluation
         return json.loads(json.dumps(out, default=_json_default))
@@ -153,7 +156,7 @@ class EvaluationReport:
             "| metric | value |",
             "|---|---|",
             f"| UAR (mean ± std over folds) | {self.uar:.3f} ± {self.uar_std:.3f} |",
-            f"| UAR (pooled) | {self.uar_pooled:.3f} |",
+            f"| UAR (pooled) | {self.uar_pooled:.3f}{self._ci_text(' (95 % CI {:.3f}–{:.3f})')} |",
             f"| accuracy | {self.accuracy:.3f} ± {self.accuracy_std:.3f} |",
             f"| macro ROC-AUC | {auc} |",
             f"| fit time per fold | {self.fit_time:.2f} s |",
@@ -175,8 +178,8 @@ class EvaluationReport:
             f"{self.evaluation.upper()} evaluation: {self.protocol}",
             f"  clips {self.n_clips}"
             + (f", speakers {self.n_speakers}" if self.n_speakers else ""),
-            f"  UAR       {self.uar:.3f} ± {self.uar_std:.3f} (pooled {self.uar_pooled:.3f}, "
-            f"chance {1 / len(self.labels):.3f})",
+            f"  UAR       {self.uar:.3f} ± {self.uar_std:.3f} (pooled {self.uar_pooled:.3f}"
+            f"{self._ci_text(' [95 % CI {:.3f}-{:.3f}]')}, chance {1 / len(self.labels):.3f})",
             f"  accuracy  {self.accuracy:.3f} ± {self.accuracy_std:.3f}",
         ]
         if self.roc_auc is not None:
@@ -187,6 +190,35 @@ class EvaluationReport:
             f"  fit {self.fit_time:.2f} s/fold, predict {1000 * self.predict_time_per_clip:.2f} ms/clip"
         )
         return "\n".join(lines)
+
+    def uar_ci(self, *, confidence: float = 0.95, n_boot: int = 2000, random_state=0):
+        """Speaker-level bootstrap confidence interval of the pooled UAR.
+
+        See :func:`skser.stats.uar_confidence_interval`; returns its
+        ``ConfidenceInterval`` ``(estimate, low, high, confidence)``.
+        """
+        from skser.stats import uar_confidence_interval
+
+        return uar_confidence_interval(
+            self.y_true, self.y_pred, self.groups,
+            confidence=confidence, n_boot=n_boot, random_state=random_state,
+        )  # fmt: skip
+
+    def per_speaker(self):
+        """One row per tested speaker: clips, accuracy, UAR, recall per class (a DataFrame)."""
+        from skser.stats import per_speaker_table
+
+        return per_speaker_table(self.y_true, self.y_pred, self.groups)
+
+    def _ci_or_none(self):
+        # The interval needs speaker ids (absent without groups) and two speakers.
+        if self.groups is None or len(np.unique(self.groups)) < 2:
+            return None
+        return self.uar_ci()
+
+    def _ci_text(self, template: str) -> str:
+        ci = self._ci_or_none()
+        return "" if ci is None else template.format(ci.low, ci.high)
 
     def plot_confusion_matrix(self, ax=None, *, cmap: str = "Blues", title: str | None = None):
         """Draw the normalized confusion matrix with matplotlib; returns the Axes."""
@@ -459,6 +491,7 @@ def _build_report(results, splits, y, groups, splitter, speaker_independent) -> 
         y_true=y,
         y_pred=y_pred,
         y_proba=y_proba,
+        groups=None if groups is None else np.asarray(groups, dtype=object)[tested],
     )
 
 

@@ -343,6 +343,61 @@ def test_label_map_and_emotion_filter(capsys, workdir):
     assert info["metadata"]["n_clips"] == 3 * 2 * 2 + 2 * 2
 
 
+# --------------------------------------------------------------------------- users' own corpora
+
+
+@pytest.fixture(scope="module")
+def own_data(workdir):
+    """The same clips as a folder per emotion (Angry/, sad/) and as a CSV with other column names."""
+    corpus = make_synthetic_corpus(n_speakers=3, n_per_class=2, emotions=["anger", "sadness"],
+                                   duration=1.0, random_state=2)  # fmt: skip
+    root = workdir / "own"
+    lines = ["clip;mood;who"]
+    for i, (wave, label, speaker) in enumerate(zip(corpus.X, corpus.y, corpus.groups, strict=True)):
+        folder = root / {"anger": "Angry", "sadness": "sad"}[label]
+        folder.mkdir(parents=True, exist_ok=True)
+        sf.write(folder / f"{speaker}_{i:02d}.wav", wave, SR)
+        lines.append(f"{folder.name}/{speaker}_{i:02d}.wav;{folder.name};{speaker}")
+    (root / "labels.csv").write_text("\n".join(lines) + "\n")
+    return root
+
+
+def test_train_and_evaluate_on_folders_and_csv(capsys, own_data, workdir):
+    model = workdir / "own.joblib"
+    status, out, err = run(capsys, "train", "--corpus", f"folders:{own_data}:speaker=^(spk\\d+)_",
+                           "--recipe", "svm-mfcc", "--out", str(model), "--no-progress")  # fmt: skip
+    assert status == 0, err
+    _, info = load_model(model, return_metadata=True)
+    assert info["classes"] == ["anger", "sadness"] and info["metadata"]["n_speakers"] == 3
+    assert info["metadata"]["n_clips"] == 12
+    spec = f"csv:{own_data / 'labels.csv'}:path_column=clip,label_column=mood,speaker_column=who"
+    status, out, err = run(capsys, "evaluate", "--corpus", spec, "--recipe", "svm-mfcc",
+                           "--no-progress")  # fmt: skip
+    assert status == 0, err
+    assert "SPEAKER-INDEPENDENT evaluation: LeaveOneGroupOut, 3 folds" in out
+    assert "12 clips, 3 speakers" in err
+    # Both at once: combined, speaker ids kept apart by corpus name.
+    status, _, err = run(capsys, "train", "--corpus", spec, "--corpus",
+                         f"folders:{own_data}:speaker=^(spk\\d+)_", "--recipe", "svm-mfcc",
+                         "--out", str(model), "--no-progress")  # fmt: skip
+    assert status == 0 and "24 clips, 6 speakers" in err
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [("csv", "needs a file"), ("csv:{root}/none.csv", "CSV file not found"),
+     ("csv:{root}/labels.csv:colour=red", "bad csv corpus option 'colour=red'"),
+     ("csv:{root}/labels.csv", "no column 'path'"),
+     ("folders:{root}/nowhere", "corpus folder not found"),
+     ("folders:{root}:speaker=^nobody", "matches no file name")],
+)  # fmt: skip
+def test_own_corpus_errors(capsys, own_data, spec, message):
+    status, _, err = run(capsys, "train", "--corpus", spec.format(root=own_data), "--recipe",
+                         "svm-mfcc", "--out", str(own_data / "m.joblib"))  # fmt: skip
+    assert status == 2
+    assert err.strip().splitlines()[-1].startswith("skser train: error: ") and message in err
+
+
 # --------------------------------------------------------------------------- errors
 
 

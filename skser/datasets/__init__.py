@@ -16,6 +16,10 @@ _EXPORTS = {
     "fetch_emodb": "._fetch",
     "get_data_home": "._fetch",
     "make_synthetic_corpus": "._synthetic",
+    "load_csv": "._custom",
+    "from_dataframe": "._custom",
+    "load_folders": "._custom",
+    "canonical_emotion": "._custom",
 }
 
 __getattr__, __dir__, __all__ = attach(__name__, _EXPORTS)
