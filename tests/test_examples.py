@@ -20,6 +20,11 @@ EXPECTED = {
     "emotion_timeline.py": [r"24\.0 s at 16000 Hz", r"windows whose label matches the emotion at their centre: \d+%"],
     "cnn_rnn.py": [r"segment stack of two clips: \(2, 4, 96, 64\)", r"SPEAKER-INDEPENDENT evaluation: GroupShuffleSplit"],
     "baseline_vs_deep.py": [r"\| svm-mfcc \| \d\.\d{3} ± ", r"\| mfcc-lstm \| \d\.\d{3} ± "],
+    "own_data.py": [r"loaded folders: 32 clips, 4 speakers", r"the same labels: True; extra column kept: True",
+                    r"svm-mfcc: pooled UAR \d\.\d{3} \[95 % CI \d\.\d{3}-\d\.\d{3}\]",
+                    r"compare svm-mfcc - svm-gtcc: UAR .* difference [+-]\d\.\d{3} \(95 % CI",
+                    r"\(skser predict exit status 1\)",
+                    r"predict_files: 3 predicted, 2 failed \(call_click\.wav, call_corrupt\.wav\)"],
 }  # fmt: skip
 # Keras training or three processes: tens of seconds each on a shared CPU.
 SLOW = {"cnn_rnn.py", "baseline_vs_deep.py", "optuna_search.py"}
