@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import math
 import os
+import threading
+import time
+from collections import OrderedDict
 from functools import partial
 from typing import Any
 
 import numpy as np
 import soundfile as sf
 import soxr
+from joblib import parallel_config
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import check_random_state
 
@@ -31,6 +35,7 @@ from skser._validation import (
 __all__ = [
     "load_audio",
     "as_waveforms",
+    "clear_decode_cache",
     "segment_waveform",
     "AudioLoader",
     "FixedLength",
@@ -108,9 +113,121 @@ def _resample(wave: np.ndarray, orig_sr: int, target_sr: int) -> np.ndarray:
     return soxr.resample(wave.T, orig_sr, target_sr, quality="HQ").T
 
 
+# --------------------------------------------------------------------------- decode cache
+
+
+class _DecodeCache:
+    """Recently decoded files of this process, so that the blocks of a feature union
+    (each calling :func:`as_waveforms` on the same paths) decode every file once.
+
+    - **Key**: absolute path, device, inode, size and modification time (ns) of
+      the file, and the sample rate: a file that changes, or is replaced, is
+      read again; never stale data.
+    - **Bound**: at most ``max_bytes`` of samples (``$SKSER_DECODE_CACHE_MB``,
+      default 64 MiB; 0 turns it off); a file larger than that is never kept.
+    - **Policy**: when full, entries unused for ``ttl`` seconds make room;
+      otherwise the new file is not kept. Repeated passes over more audio than
+      fits thus still hit on the part that fits (LRU would evict every entry
+      just before its next use), and an old workload's entries give way to a
+      new one within ``ttl``.
+    - **Safety**: a lock around every access (threads); a child process
+      starts with an empty cache; each process has its own. Hits return a copy,
+      so a caller that edits its waveform in place never changes the cache.
+    """
+
+    def __init__(self, max_bytes: int, ttl: float = 30.0):
+        self.max_bytes = int(max_bytes)
+        self.ttl = float(ttl)
+        self._reset()
+
+    def _reset(self) -> None:
+        self._lock = threading.Lock()
+        self._entries: OrderedDict = OrderedDict()  # key -> [wave, last use]
+        self.nbytes = 0
+
+    @staticmethod
+    def key(path: str | os.PathLike, sr: int):
+        path = os.path.abspath(os.fspath(path))
+        try:
+            st = os.stat(path)
+        except OSError:
+            return None  # load_audio raises the clear error
+        return (path, st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, sr)
+
+    def get(self, key):
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                return None
+            entry[1] = time.monotonic()
+            self._entries.move_to_end(key)
+            return entry[0].copy()
+
+    def put(self, key, wave: np.ndarray) -> None:
+        size = wave.nbytes
+        if size > self.max_bytes:
+            return
+        with self._lock:
+            if key in self._entries:
+                return
+            if self.nbytes + size > self.max_bytes:
+                cutoff = time.monotonic() - self.ttl
+                for old in [k for k, (_, used) in self._entries.items() if used < cutoff]:
+                    self.nbytes -= self._entries.pop(old)[0].nbytes
+                if self.nbytes + size > self.max_bytes:
+                    return
+            kept = wave.copy()
+            kept.setflags(write=False)
+            self._entries[key] = [kept, time.monotonic()]
+            self.nbytes += size
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self.nbytes = 0
+
+
+def _cache_limit() -> int:
+    value = os.environ.get("SKSER_DECODE_CACHE_MB", "64")
+    try:
+        return max(0, int(float(value) * 2**20))
+    except ValueError:
+        raise ValueError(
+            f"SKSER_DECODE_CACHE_MB must be a number of MiB, got {value!r}."
+        ) from None
+
+
+_DECODED = _DecodeCache(_cache_limit())
+if hasattr(os, "register_at_fork"):  # a forked child must not inherit a held lock
+    os.register_at_fork(after_in_child=_DECODED._reset)
+
+
+def clear_decode_cache() -> None:
+    """Forget the decoded files kept by the feature steps (see :func:`as_waveforms`).
+
+    Examples
+    --------
+    >>> clear_decode_cache()
+    """
+    _DECODED.clear()
+
+
+def _read_cached(path, sr: int) -> np.ndarray:
+    key = _DECODED.key(path, sr) if _DECODED.max_bytes else None
+    if key is not None:
+        wave = _DECODED.get(key)
+        if wave is not None:
+            return wave
+    wave = load_audio(path, sr=sr)[0]
+    if key is not None:
+        _DECODED.put(key, wave)
+    return wave
+
+
 def _load_one(clip: Any, sr: int, index: int, name: str) -> np.ndarray:
+    """One clip of ``X`` as a waveform: a path is decoded (or taken from the decode cache)."""
     if is_path_like(clip):
-        return load_audio(clip, sr=sr)[0]
+        return _read_cached(clip, sr)
     return check_waveform(clip, index=index, name=name)
 
 
@@ -128,6 +245,12 @@ def as_waveforms(
     to [-1, 1]. This is what every skser feature step calls first, so features
     accept paths and arrays alike.
 
+    Files are read in threads (decoding releases the GIL) and the decoded
+    samples of recent files are kept in a small per-process cache (64 MiB by
+    default, ``$SKSER_DECODE_CACHE_MB``, keyed by path, size and modification
+    time), so the blocks of a ``FeatureUnion`` over paths decode each file
+    once; :func:`clear_decode_cache` empties it.
+
     Raises
     ------
     ValueError
@@ -136,13 +259,14 @@ def as_waveforms(
     """
     clips = check_clip_sequence(X, name=name)
     indexed = list(enumerate(clips))
-    return parallel_map(
-        partial(_load_indexed, sr=sr, name=name),
-        indexed,
-        n_jobs=n_jobs,
-        verbose=verbose,
-        desc="loading audio",
-    )
+    with parallel_config(prefer="threads"):  # a backend set by the user still wins
+        return parallel_map(
+            partial(_load_indexed, sr=sr, name=name),
+            indexed,
+            n_jobs=n_jobs,
+            verbose=verbose,
+            desc="loading audio",
+        )
 
 
 def _load_indexed(item: tuple[int, Any], *, sr: int, name: str) -> np.ndarray:

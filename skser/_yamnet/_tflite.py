@@ -11,6 +11,7 @@ import importlib
 import os
 import warnings
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -83,6 +84,13 @@ def verify_tflite_file(path: str | os.PathLike) -> None:
     ValueError
         Naming the file when it is truncated or inconsistent.
     """
+    stat = os.stat(path)
+    _verify_once(os.path.abspath(os.fspath(path)), stat.st_size, stat.st_mtime_ns)
+
+
+@lru_cache(maxsize=8)
+def _verify_once(path: str, size: int, mtime_ns: int) -> None:
+    """The walk of :func:`verify_tflite_file`, once per file version (size, time stamp)."""
     schema = _schema_module()
     if schema is None:  # pragma: no cover - tensorflow ships the bindings
         return
@@ -90,15 +98,14 @@ def verify_tflite_file(path: str | os.PathLike) -> None:
     try:
         _walk_model(schema.Model.GetRootAsModel(data, 0), len(data))
     except Exception as exc:  # any out-of-range read means a damaged file
-        raise ValueError(
-            f"{os.fspath(path)!r} is a damaged or truncated TFLite file ({exc})."
-        ) from exc
+        raise ValueError(f"{path!r} is a damaged or truncated TFLite file ({exc}).") from exc
 
 
 def _schema_module():
+    # ai_edge_litert's bindings first: importing TensorFlow's costs seconds.
     for name in (
-        "tensorflow.lite.python.schema_py_generated",
         "ai_edge_litert.schema_py_generated",
+        "tensorflow.lite.python.schema_py_generated",
     ):
         try:
             return importlib.import_module(name)

@@ -34,8 +34,8 @@ from sklearn.utils.validation import check_memory
 from threadpoolctl import threadpool_limits
 
 from skser._parallel import parallel_map
-from skser._validation import check_clip_sequence, check_positive, check_waveform, is_path_like
-from skser.audio import load_audio
+from skser._validation import check_clip_sequence, check_positive, is_path_like
+from skser.audio import _load_one
 
 #: Power floor of the dB conversion (librosa's ``amin`` for power spectra).
 POWER_AMIN = 1e-10
@@ -284,9 +284,7 @@ def stack_fixed(arrays: list[np.ndarray], length: int | None, axis: int) -> np.n
 
 
 def _load_clip(clip: Any, index: int, sr: int) -> np.ndarray:
-    if is_path_like(clip):
-        return load_audio(clip, sr=sr)[0]
-    return check_waveform(clip, index=index)
+    return _load_one(clip, sr, index, "X")  # shares the decode cache of as_waveforms
 
 
 def _compute(key, compute, spec, sr, clip, index):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import os
 import warnings
-from functools import partial
+from functools import lru_cache, partial
 
 import numpy as np
 from joblib import effective_n_jobs
@@ -54,6 +54,54 @@ def _clip_outputs(wave, runner, *, weights_sha256, window, hop):
         embeddings.append(emb)
         scores.append(score)
     return np.concatenate(embeddings), np.concatenate(scores)
+
+
+def _window_block(wave, window, hop) -> np.ndarray:
+    """All windows of one short clip, zero-padded to YAMNet's input length."""
+    segments = segment_waveform(wave, window, hop)
+    if window < WINDOW_SAMPLES:
+        segments = np.pad(segments, ((0, 0), (0, WINDOW_SAMPLES - window)))
+    return segments
+
+
+def _batched_outputs(waves, runner, *, window, hop):
+    """:func:`_clip_outputs` of every clip, with the windows of many clips in one runner call.
+
+    Short clips are gathered until :data:`_BLOCK_WINDOWS` windows are pending,
+    then run at once (a parallel runner keeps all its interpreters busy, and
+    the per-call set-up is paid once per block, not per clip); a clip of
+    :data:`_BLOCK_WINDOWS` windows or more goes through :func:`_clip_outputs`
+    alone. Each window is computed independently, so the outputs equal the
+    per-clip ones.
+    """
+    results: list = [None] * len(waves)
+    pending: list[tuple[int, np.ndarray]] = []
+
+    def flush():
+        if not pending:
+            return
+        emb, score = runner(np.concatenate([segments for _, segments in pending]))
+        start = 0
+        for index, segments in pending:
+            stop = start + len(segments)
+            results[index] = (emb[start:stop], score[start:stop])
+            start = stop
+        pending.clear()
+
+    queued = 0
+    for index, wave in enumerate(waves):
+        if _n_segments(len(wave), window, hop) >= _BLOCK_WINDOWS:
+            results[index] = _clip_outputs(
+                wave, runner, weights_sha256=runner.sha256, window=window, hop=hop
+            )
+            continue
+        pending.append((index, _window_block(wave, window, hop)))
+        queued += len(pending[-1][1])
+        if queued >= _BLOCK_WINDOWS:
+            flush()
+            queued = 0
+    flush()
+    return results
 
 
 class EmbeddingTransformer(TransformerMixin, BaseEstimator):
@@ -238,9 +286,7 @@ class EmbeddingTransformer(TransformerMixin, BaseEstimator):
         threads = max(1, effective_n_jobs(self.n_jobs))
         key = (self.weights_path_, threads, int(self.batch_size))
         if getattr(self, "_runner_key", None) != key:
-            self._loaded = load_yamnet_runner(
-                self.weights_path_, num_threads=threads, batch_size=self.batch_size
-            )
+            self._loaded = _shared_runner(self.weights_path_, threads, int(self.batch_size))
             self._runner_key = key
         return self._loaded
 
@@ -265,11 +311,14 @@ class EmbeddingTransformer(TransformerMixin, BaseEstimator):
     def _transform_waves(self, waves: list[np.ndarray]) -> np.ndarray:
         runner = self._runner()
         window, hop = self._window_and_hop()
-        compute = check_memory(self.memory).cache(_clip_outputs, ignore=["runner"])
-        func = partial(
-            compute, runner=runner, weights_sha256=runner.sha256, window=window, hop=hop
-        )
-        results = parallel_map(func, waves, n_jobs=1, verbose=self.verbose, desc="YAMNet")
+        if self.memory is None:
+            results = _batched_outputs(waves, runner, window=window, hop=hop)
+        else:  # cached per clip
+            compute = check_memory(self.memory).cache(_clip_outputs, ignore=["runner"])
+            func = partial(
+                compute, runner=runner, weights_sha256=runner.sha256, window=window, hop=hop
+            )
+            results = parallel_map(func, waves, n_jobs=1, verbose=self.verbose, desc="YAMNet")
         if self.output == "segments":
             return self._stack_segments([emb for emb, _ in results])
         stats = self._stats()
@@ -326,6 +375,21 @@ class EmbeddingTransformer(TransformerMixin, BaseEstimator):
         tags.input_tags.one_d_array = True
         tags.non_deterministic = False
         return tags
+
+
+def _shared_runner(weights_path: str, threads: int, batch_size: int):
+    """The runner of a weights file, shared by the instances of a process (clones, folds).
+
+    Keyed by the file's size and time stamp too, so replaced weights are reloaded;
+    at most two runners are kept. Runners serialize their own calls (a lock).
+    """
+    stat = os.stat(weights_path)
+    return _load_runner(weights_path, stat.st_size, stat.st_mtime_ns, threads, batch_size)
+
+
+@lru_cache(maxsize=2)
+def _load_runner(weights_path, size, mtime_ns, threads, batch_size):
+    return load_yamnet_runner(weights_path, num_threads=threads, batch_size=batch_size)
 
 
 def _n_segments(n_samples: int, window: int, hop: int) -> int:

@@ -182,9 +182,13 @@ def yin_track(frames: np.ndarray, spec: _ProsodySpec) -> tuple[np.ndarray, np.nd
     overlapping frame parts, 1 for a periodic frame, near 0 for noise.
     """
     min_p, max_p = spec.min_period, spec.max_period
-    n_pad = scipy.fft.next_fast_len(2 * frames.shape[1] - 1, real=True)
+    # The autocorrelation is needed up to lag max_p only: zero-padding to
+    # frame_length + max_p keeps those lags free of circular wrap-around (a
+    # shorter FFT than librosa's 2 * frame_length - 1, same values).
+    n_pad = scipy.fft.next_fast_len(frames.shape[1] + max_p, real=True)
     spectrum = scipy.fft.rfft(frames, n=n_pad, axis=1)
-    acf = scipy.fft.irfft(spectrum.real**2 + spectrum.imag**2, n=n_pad, axis=1)[:, : max_p + 1]
+    spectrum *= spectrum.conj()  # |X|^2 in place, still complex: no conversion for irfft
+    acf = scipy.fft.irfft(spectrum, n=n_pad, axis=1)[:, : max_p + 1]
     cum_energy = np.cumsum(np.square(frames), axis=1)
     energy = cum_energy[:, :max_p]
     # d(k) = 2 (ACF(0) - ACF(k)) - sum_{m<k} y(m)^2, k = 1..max_p (librosa's difference function)
