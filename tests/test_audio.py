@@ -469,3 +469,111 @@ def test_segment_waveform_covers_every_sample():
         assert np.all(rebuilt[n:] == 0)
         # No window starts beyond the clip's last sample (no all-padding window).
         assert (len(segs) - 1) * 30 < max(n, 1)
+
+
+# -- decode cache ------------------------------------------------------------------------------
+def _count_reads(monkeypatch):
+    import skser.audio as audio
+
+    calls = []
+    real = audio.load_audio
+
+    def counting(path, **kwargs):
+        calls.append(os.fspath(path))
+        return real(path, **kwargs)
+
+    monkeypatch.setattr(audio, "load_audio", counting)
+    return calls
+
+
+def test_feature_union_over_paths_decodes_each_file_once(tmp_path, monkeypatch):
+    from sklearn.pipeline import FeatureUnion
+
+    from skser.audio import clear_decode_cache
+    from skser.features import MFCCTransformer, ProsodyTransformer
+
+    paths = []
+    for i in range(3):
+        paths.append(str(tmp_path / f"c{i}.wav"))
+        sf.write(paths[-1], _tone(200 + 100 * i, seconds=0.6), SR)
+    clear_decode_cache()
+    calls = _count_reads(monkeypatch)
+    union = FeatureUnion(
+        [("prosody", ProsodyTransformer()), ("mfcc", MFCCTransformer(output="stats"))]
+    )
+    shared = union.fit_transform(paths)
+    assert sorted(calls) == sorted(paths)  # one decode per file for both blocks
+    waves = AudioLoader().fit_transform(paths)
+    np.testing.assert_array_equal(shared, union.fit_transform(waves))
+    clear_decode_cache()
+    union.transform(paths)
+    assert len(calls) == 2 * len(paths)
+
+
+def test_decode_cache_never_serves_a_changed_file(tmp_path, monkeypatch):
+    from skser.audio import clear_decode_cache
+
+    path = tmp_path / "clip.wav"
+    sf.write(path, _tone(300), SR)
+    clear_decode_cache()
+    first = as_waveforms([path])[0]
+    first[:] = 0  # editing a returned waveform does not reach the cache
+    again = as_waveforms([path])[0]
+    np.testing.assert_allclose(again, _tone(300), atol=1e-4)
+    sf.write(path, _tone(300, seconds=0.7), SR)  # new size and time stamp
+    os.utime(path, ns=(os.stat(path).st_atime_ns, os.stat(path).st_mtime_ns + 10**9))
+    assert len(as_waveforms([path])[0]) == int(0.7 * SR)
+    # Another sample rate is another entry.
+    assert len(as_waveforms([path], sr=8000)[0]) == int(0.7 * 8000)
+
+
+def test_decode_cache_is_bounded_and_scan_resistant(tmp_path, monkeypatch):
+    import skser.audio as audio
+
+    cache = audio._DecodeCache(max_bytes=3 * 4 * SR // 2, ttl=3600)  # three 0.5 s clips
+    monkeypatch.setattr(audio, "_DECODED", cache)
+    paths = []
+    for i in range(5):
+        paths.append(tmp_path / f"c{i}.wav")
+        sf.write(paths[-1], _tone(200 + 50 * i), SR)
+    calls = _count_reads(monkeypatch)
+    as_waveforms(paths)
+    assert cache.nbytes <= cache.max_bytes and len(cache._entries) == 3
+    as_waveforms(paths)  # the first three stay and hit; LRU would have missed all five
+    assert len(calls) == 5 + 2
+    cache.ttl = 0.0  # entries unused for ttl seconds make room for new files
+    as_waveforms(paths[3:])
+    assert len(calls) == 7 + 2 and cache.nbytes <= cache.max_bytes
+    assert {key[0] for key in cache._entries} >= {os.path.abspath(p) for p in paths[3:]}
+
+
+def test_decode_cache_can_be_turned_off(tmp_path, monkeypatch):
+    import skser.audio as audio
+
+    monkeypatch.setattr(audio, "_DECODED", audio._DecodeCache(max_bytes=0))
+    path = tmp_path / "clip.wav"
+    sf.write(path, _tone(), SR)
+    calls = _count_reads(monkeypatch)
+    as_waveforms([path, path])
+    assert len(calls) == 2
+    monkeypatch.setenv("SKSER_DECODE_CACHE_MB", "lots")
+    with pytest.raises(ValueError, match="SKSER_DECODE_CACHE_MB"):
+        audio._cache_limit()
+
+
+def test_decode_cache_under_threads(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from skser.audio import clear_decode_cache
+
+    paths = []
+    for i in range(6):
+        paths.append(tmp_path / f"c{i}.wav")
+        sf.write(paths[-1], _tone(150 + 70 * i), SR)
+    clear_decode_cache()
+    expected = [load_audio(p)[0] for p in paths]
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda _: as_waveforms(paths, n_jobs=2), range(8)))
+    for waves in results:
+        for got, want in zip(waves, expected, strict=True):
+            np.testing.assert_array_equal(got, want)

@@ -196,3 +196,25 @@ def test_memory_cache(yamnet_tflite, clips, tmp_path):
     # The cache is keyed by the windows: other windows give other (fresh) results.
     other = clone(est).set_params(overlap=0.0).fit_transform(clips)
     assert not np.allclose(other[1], first[1])
+
+
+@pytest.mark.realdata
+def test_batched_windows_equal_per_clip_calls(yamnet_tflite, tmp_path, monkeypatch):
+    """Windows of many clips go through the runner together; outputs are the per-clip ones."""
+    import skser.features._embedding as embedding_module
+
+    clips = [_tone(0.3, 200), _tone(2.5, 700), _tone(1.2, 1100), _tone(6.0, 400)]
+    batched = EmbeddingTransformer(weights=yamnet_tflite, output="segments", n_jobs=2)
+    out = batched.fit_transform(clips)
+    per_clip = clone(batched).set_params(memory=str(tmp_path))  # the cached per-clip path
+    np.testing.assert_array_equal(per_clip.fit_transform(clips), out)
+    monkeypatch.setattr(embedding_module, "_BLOCK_WINDOWS", 5)  # the 6 s clip runs alone
+    np.testing.assert_array_equal(clone(batched).fit_transform(clips), out)
+
+
+@pytest.mark.realdata
+def test_runner_is_shared_by_clones(yamnet_tflite, clips):
+    a = EmbeddingTransformer(weights=yamnet_tflite).fit(clips)
+    b = clone(a).fit(clips)
+    assert a._runner() is b._runner()
+    assert EmbeddingTransformer(weights=yamnet_tflite, n_jobs=2).fit(clips)._runner() is not a._runner()

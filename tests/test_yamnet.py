@@ -164,6 +164,21 @@ def test_tflite_top_class_is_speech(tflite_outputs, yamnet_tflite):
     assert names[int(scores.mean(axis=0).argmax())] == "Speech"
 
 
+@pytest.mark.realdata
+def test_parallel_interpreters_equal_the_one_window_loop(yamnet_tflite, tflite_outputs, speech_windows):
+    from skser._yamnet import TFLiteYAMNet
+
+    emb, scores, patches = tflite_outputs
+    runner = TFLiteYAMNet(yamnet_tflite, num_threads=3)
+    assert len(runner._interpreters) == 3
+    p_emb, p_scores, p_patches = runner(speech_windows, return_patches=True)
+    np.testing.assert_array_equal(p_emb, emb)
+    np.testing.assert_array_equal(p_scores, scores)
+    np.testing.assert_array_equal(p_patches, patches)
+    one_emb, _ = runner(speech_windows[:1])  # fewer windows than interpreters
+    np.testing.assert_array_equal(one_emb, emb[:1])
+
+
 # -- Keras ------------------------------------------------------------------------------------
 def test_backbone_architecture():
     model = build_yamnet_backbone()
