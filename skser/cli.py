@@ -527,6 +527,14 @@ def _cmd_predict(args: argparse.Namespace) -> int:
                 failed.append((rows[0]["file"], rows[0]["error"]))
             elif args.window is None and (len(rows) > 1 or rows[0]["end"] > args.max_duration):
                 timelines += 1
+    except KeyboardInterrupt:  # Ctrl-C: what is written stays; say how to finish
+        where = args.output or "the output"
+        print(
+            f"interrupted after {n_rows} rows; they are in {where}"
+            + (" (run again with --resume to predict the rest)" if args.output else ""),
+            file=sys.stderr,
+        )
+        return 130
     finally:
         if stream is not sys.stdout:
             stream.close()
@@ -702,7 +710,8 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Rows are written as they are computed. A file that cannot be read, is empty or "
         "is shorter than --min-duration gets a row with an error instead of a label, and the "
         "others are still predicted. Exit status: 0 when every file was predicted, 1 when some "
-        "failed (counted on stderr), 2 for bad usage or, with --strict, at the first error. "
+        "failed (counted on stderr), 2 for bad usage or, with --strict, at the first error, 130 "
+        "when interrupted (the rows so far are kept: finish with --resume). "
         "Only load model files you trust: they are pickles and run code when loaded.",
     )
     predict.add_argument("model", help="model file written by `skser train` / skser.save_model")

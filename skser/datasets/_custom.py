@@ -530,7 +530,7 @@ def load_folders(
     ...     sf.write(root / folder / file, np.zeros(1600), 16000)
     >>> corpus = load_folders(root, speaker=r"^(s\\d+)_")
     >>> corpus.y.tolist(), corpus.groups.tolist()
-    (['anger', 'happiness', 'sadness'], ['s1', 's2', 's1'])
+    (['anger', 'sadness', 'happiness'], ['s1', 's1', 's2'])
     """
     folder = Path(root).expanduser()
     if not folder.is_dir():
