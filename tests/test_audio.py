@@ -577,3 +577,63 @@ def test_decode_cache_under_threads(tmp_path):
     for waves in results:
         for got, want in zip(waves, expected, strict=True):
             np.testing.assert_array_equal(got, want)
+
+
+# -- lean start-up of a fitted pipeline ---------------------------------------------------------
+def test_own_mel_filterbank_and_hann_window_are_bitwise_librosa_and_scipy():
+    import warnings
+
+    import librosa
+    import scipy.signal
+
+    from skser.features._base import _mel_basis, _periodic_hann
+
+    for n in (1, 2, 7, 256, 400, 512, 1023, 2048):
+        np.testing.assert_array_equal(
+            _periodic_hann(n), scipy.signal.get_window("hann", n, fftbins=True)
+        )
+    configs = [
+        (16000, 512, 40, 0.0, None, False, "slaney"),
+        (16000, 512, 128, 0.0, 8000.0, False, "slaney"),
+        (16000, 400, 64, 125.0, 7500.0, True, None),
+        (22050, 2048, 128, 20.0, None, True, "slaney"),
+        (8000, 256, 26, 0.0, 4000.0, False, None),
+        (8000, 64, 128, 0.0, None, False, "slaney"),  # empty filters: librosa's warning
+    ]
+    for sr, n_fft, n_mels, fmin, fmax, htk, norm in configs:
+        with warnings.catch_warnings(record=True) as theirs:
+            warnings.simplefilter("always")
+            expected = librosa.filters.mel(
+                sr=sr, n_fft=n_fft, n_mels=n_mels, fmin=fmin, fmax=fmax, htk=htk, norm=norm,
+                dtype=np.float32,
+            )  # fmt: skip
+        with warnings.catch_warnings(record=True) as ours:
+            warnings.simplefilter("always")
+            got = _mel_basis(sr, n_fft, n_mels, fmin, fmax, htk, norm)
+        np.testing.assert_array_equal(got, expected)
+        assert len(ours) == len(theirs)
+
+
+def test_fitted_mfcc_pipeline_predicts_without_heavy_imports(tmp_path):
+    import subprocess
+    import sys
+
+    from sklearn.pipeline import make_pipeline
+    from sklearn.svm import SVC
+
+    from skser.features import MFCCTransformer
+    from skser.io import save_model
+
+    path = tmp_path / "clip.wav"
+    sf.write(path, _tone(220, seconds=1.0), SR)
+    X = [_tone(200 + 40 * i, seconds=0.5) for i in range(6)]
+    pipe = make_pipeline(MFCCTransformer(output="stats"), SVC()).fit(X, ["a", "b"] * 3)
+    save_model(pipe, tmp_path / "model.joblib")
+    code = (
+        "import sys; from skser.io import load_model; "
+        f"m = load_model({str(tmp_path / 'model.joblib')!r}); m.predict([{str(path)!r}]); "
+        "print(sorted(n for n in ('librosa', 'numba', 'scipy.signal', 'tensorflow', 'keras') "
+        "if n in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr

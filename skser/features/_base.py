@@ -96,13 +96,15 @@ def resolve_framing(
 
 def check_window(window) -> None:
     """Accept what ``scipy.signal.get_window`` accepts as a name (str or tuple)."""
-    import scipy.signal
-
     if not isinstance(window, (str, tuple)):
         raise ValueError(
             f"window must be a window name such as 'hann' or a tuple like ('kaiser', 8.0) "
             f"(see scipy.signal.get_window), got {window!r}."
         )
+    if window == "hann":
+        return  # built here without scipy.signal (see _periodic_hann)
+    import scipy.signal
+
     try:
         scipy.signal.get_window(window, 8, fftbins=True)
     except Exception as exc:
@@ -114,14 +116,32 @@ def check_window(window) -> None:
 @lru_cache(maxsize=32)
 def analysis_window(window, win_length: int, n_fft: int, center: bool) -> np.ndarray:
     """Periodic window; centred in ``n_fft`` samples for ``center=True`` (as librosa)."""
-    import scipy.signal  # parent process only: workers get the values in the spec
+    if window == "hann":
+        win = _periodic_hann(win_length).astype(np.float32)
+    else:
+        import scipy.signal  # parent process only: workers get the values in the spec
 
-    win = scipy.signal.get_window(window, win_length, fftbins=True).astype(np.float32)
+        win = scipy.signal.get_window(window, win_length, fftbins=True).astype(np.float32)
     if center and win_length < n_fft:
         left = (n_fft - win_length) // 2
         win = np.pad(win, (left, n_fft - win_length - left))
     win.setflags(write=False)
     return win
+
+
+def _periodic_hann(length: int) -> np.ndarray:
+    """``scipy.signal.get_window("hann", length, fftbins=True)`` with scipy's own arithmetic.
+
+    Bitwise equal (``tests/test_audio.py``); importing
+    ``scipy.signal`` costs about half a second of a fitted model's start-up.
+    """
+    if length <= 1:
+        return np.ones(length)
+    fac = np.linspace(-np.pi, np.pi, length + 1, dtype=np.float64)
+    w = np.zeros(length + 1, dtype=np.float64)
+    for k, a in enumerate((0.5, 0.5)):
+        w += a * np.cos(k * fac)
+    return w[:-1]
 
 
 def frame_count(n_samples: int, spec: STFTSpec) -> int:
@@ -205,21 +225,73 @@ def _block_power(frames: np.ndarray, spec: STFTSpec, weights: np.ndarray | None)
 
 @lru_cache(maxsize=32)
 def mel_filterbank(sr, n_fft, n_mels, fmin, fmax, htk, norm) -> np.ndarray:
-    """``librosa.filters.mel`` as read-only float32, built once per parameter set."""
-    import librosa
+    """``librosa.filters.mel`` as read-only float32, built once per parameter set.
 
-    basis = librosa.filters.mel(
-        sr=sr,
-        n_fft=n_fft,
-        n_mels=n_mels,
-        fmin=fmin,
-        fmax=fmax,
-        htk=htk,
-        norm=norm,
-        dtype=np.float32,
-    )
+    ``norm`` None or ``"slaney"`` is built here with librosa's own arithmetic
+    (bitwise equal, see ``tests/test_audio.py``), so that a fitted
+    pipeline predicts without importing librosa and numba (about a second of
+    start-up); other norms ask librosa.
+    """
+    if norm is not None and norm != "slaney":
+        import librosa
+
+        basis = librosa.filters.mel(
+            sr=sr, n_fft=n_fft, n_mels=n_mels, fmin=fmin, fmax=fmax, htk=htk, norm=norm,
+            dtype=np.float32,
+        )  # fmt: skip
+    else:
+        basis = _mel_basis(sr, n_fft, n_mels, fmin, fmax, htk, norm)
     basis.setflags(write=False)
     return basis
+
+
+def _hz_to_mel(hz: float, htk: bool) -> float:
+    hz = np.asanyarray(hz, dtype=np.float64)
+    if htk:
+        return 2595.0 * np.log10(1.0 + hz / 700.0)
+    f_sp, min_log_hz = 200.0 / 3, 1000.0
+    if hz >= min_log_hz:
+        return min_log_hz / f_sp + np.log(hz / min_log_hz) / (np.log(6.4) / 27.0)
+    return hz / f_sp
+
+
+def _mel_to_hz(mels: np.ndarray, htk: bool) -> np.ndarray:
+    if htk:
+        return 700.0 * (10.0 ** (mels / 2595.0) - 1.0)
+    f_sp, min_log_hz = 200.0 / 3, 1000.0
+    min_log_mel, logstep = min_log_hz / f_sp, np.log(6.4) / 27.0
+    freqs = 0.0 + f_sp * mels
+    log_t = mels >= min_log_mel
+    freqs[log_t] = min_log_hz * np.exp(logstep * (mels[log_t] - min_log_mel))
+    return freqs
+
+
+def _mel_basis(sr, n_fft, n_mels, fmin, fmax, htk, norm) -> np.ndarray:
+    """librosa 0.11's ``filters.mel`` (norm None or "slaney"), step for step."""
+    import warnings
+
+    fmax = float(sr) / 2 if fmax is None else fmax
+    n_mels = int(n_mels)
+    weights = np.zeros((n_mels, int(1 + n_fft // 2)), dtype=np.float32)
+    fftfreqs = np.fft.rfftfreq(n=n_fft, d=1.0 / sr)
+    mels = np.linspace(_hz_to_mel(fmin, htk), _hz_to_mel(fmax, htk), n_mels + 2)
+    mel_f = _mel_to_hz(mels, htk)
+    fdiff = np.diff(mel_f)
+    ramps = np.subtract.outer(mel_f, fftfreqs)
+    for i in range(n_mels):
+        lower = -ramps[i] / fdiff[i]
+        upper = ramps[i + 2] / fdiff[i + 1]
+        weights[i] = np.maximum(0, np.minimum(lower, upper))
+    if norm == "slaney":
+        weights *= (2.0 / (mel_f[2 : n_mels + 2] - mel_f[:n_mels]))[:, np.newaxis]
+    if not np.all((mel_f[:-2] == 0) | (weights.max(axis=1) > 0)):
+        warnings.warn(
+            "Empty filters detected in mel frequency basis. Some channels will produce "
+            "empty responses. Try increasing your sampling rate (and fmax) or reducing n_mels.",
+            UserWarning,
+            stacklevel=3,
+        )
+    return weights
 
 
 # --------------------------------------------------------------------------- scaling
