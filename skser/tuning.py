@@ -124,7 +124,9 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         unweighted average recall, :func:`skser.metrics.uar_scorer`.
     n_trials : int or None, default=10
         Trials to run in this ``fit`` (per worker when sharing ``storage``).
-        ``None`` runs until ``timeout``.
+        ``None`` runs until ``timeout``. ``0`` runs none and only reads a
+        shared study (``storage`` + ``study_name``, or ``study``): once all
+        workers are done, its ``best_params_`` is the best of all their trials.
     timeout : float or None, default=None
         Stop starting new trials after this many seconds.
     random_state : int, RandomState instance or None, default=None
@@ -331,10 +333,15 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         elif (
             isinstance(self.n_trials, bool)
             or not isinstance(self.n_trials, numbers.Integral)
-            or self.n_trials < 1
+            or self.n_trials < 0
         ):
             raise ValueError(
                 f"n_trials must be an integer >= 1 (or None with a timeout), got {self.n_trials!r}."
+            )
+        elif self.n_trials == 0 and self.study is None and self.storage is None:
+            raise ValueError(
+                "n_trials=0 runs no trial: it only reads a shared study (storage= and "
+                "study_name=, or study=)."
             )
         check_positive(self.timeout, "timeout", allow_none=True)
         check_option(self.direction, "direction", ["maximize", "minimize"])
@@ -742,13 +749,14 @@ def _fit_and_score(
     return score, fit_time
 
 
-def _open_storage(storage, attempts=8):
+def _open_storage(storage, attempts=8, **options):
     """An RDB storage for a URL, retrying the race of workers creating its schema at once.
 
     Two processes opening a new SQLite/MySQL database together both try to
     create the tables and stamp the schema version; the loser gets an
     IntegrityError/OperationalError. The winner's schema is then there, so a
-    short, jittered retry joins it.
+    short, jittered retry joins it. ``options`` go to ``RDBStorage``
+    (heartbeats: see :func:`skser.scaling.optuna_storage`).
     """
     if not isinstance(storage, str):
         return storage
@@ -757,7 +765,7 @@ def _open_storage(storage, attempts=8):
     rng = np.random.default_rng()
     for attempt in range(attempts):
         try:
-            return optuna.storages.RDBStorage(storage)
+            return optuna.storages.RDBStorage(storage, **options)
         except (IntegrityError, OperationalError):
             if attempt == attempts - 1:
                 raise
