@@ -116,13 +116,17 @@ def iter_file_rows(
     sr = model_sample_rate(model) if sr is None else int(sr)
     classes = [str(_plain(c)) for c in model.classes_] if proba else None
     strict = on_error == "raise"
+    # The label is the most probable class whenever there are probabilities (as in
+    # predict_timeline), so that proba=True adds columns without changing labels.
+    has_proba = hasattr(model, "predict_proba")
 
     def predict(waves) -> tuple[list, np.ndarray | None]:
         clips = np.empty(len(waves), dtype=object)
         clips[:] = waves
-        if proba:
+        if has_proba:
             probabilities = np.asarray(model.predict_proba(clips), dtype=float)
-            return np.asarray(model.classes_)[np.argmax(probabilities, axis=1)].tolist(), probabilities
+            labels = np.asarray(model.classes_)[np.argmax(probabilities, axis=1)].tolist()
+            return labels, probabilities if proba else None
         return np.asarray(model.predict(clips)).tolist(), None
 
     def clip_row(name, duration, label, probabilities):
@@ -246,7 +250,9 @@ def predict_files(
         Files per model call (and windows per call for timelines).
     proba : bool, default=False
         Add ``probabilities``, a dict of class -> probability (the model
-        needs ``predict_proba``); the label is then the most probable class.
+        needs ``predict_proba``). Whether or not, the label of a model with
+        ``predict_proba`` is its most probable class (as in
+        :func:`skser.predict_timeline`); without, it is ``predict``'s.
     sr : int, optional
         Sample rate the model expects; default: its ``sr`` parameters.
     window : float, optional
