@@ -1,0 +1,189 @@
+"""Single-clip latency, file to label, in a warm process; and the CLI's wall time for one file.
+
+What is measured is speed, not accuracy: every recipe is fitted on a small
+RAVDESS training set (``--train`` clips spread over the corpus, no speaker
+grouping, deep recipes for ``--epochs`` epochs without early stopping), so
+the fitted models are poor classifiers but run exactly the inference path of
+a fully trained one (same features, same network, same weights shapes).
+
+Latency: after three warm-up calls, ``pipe.predict([path])`` for each of
+``--clips`` other RAVDESS files (about 3-4 s each), one file per call, the
+decode cache emptied before each call so that every call reads and decodes
+its file; p50 and p95 over the calls.
+
+CLI: ``skser predict model.joblib one.wav`` in a fresh process (start-up,
+imports, model load, decode, features, prediction, CSV out), for a saved
+``svm-mfcc`` (and ``recommended``) model; best and median of ``--cli-runs``.
+
+Usage::
+
+    python benchmarks/bench_latency.py --train 48 --clips 50 --epochs 1
+
+Writes ``benchmarks/results/latency.{json,md}`` after every recipe.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+from _common import DATA, YAMNET, markdown_table, require, write_results
+
+TARGET_MS = 20.0
+TARGET_MS_YAMNET_CRNN = 40.0
+TARGET_CLI_S = 1.5
+
+
+def _pick(corpus, train: int, clips: int):
+    """``train`` training clips and ``clips`` other clips, both spread over the corpus."""
+    order = np.random.default_rng(0).permutation(len(corpus.y))
+    return corpus.X[np.sort(order[:train])], corpus.y[np.sort(order[:train])], [
+        str(p) for p in corpus.X[np.sort(order[train : train + clips])]
+    ]
+
+
+def _short_fit(pipe, epochs: int):
+    params = pipe.get_params()
+    updates = {k: epochs for k in params if k.endswith("__epochs")}
+    updates.update({k: False for k in params if k.endswith("__early_stopping")})
+    return pipe.set_params(**updates), bool(updates)
+
+
+def _latencies(pipe, paths: list[str]) -> list[float]:
+    from skser.audio import clear_decode_cache
+
+    for path in paths[:3]:
+        pipe.predict([path])
+    out = []
+    for path in paths:
+        clear_decode_cache()
+        start = time.perf_counter()
+        pipe.predict([path])
+        out.append(time.perf_counter() - start)
+    return out
+
+
+def _cli_times(model: Path, clip: str, runs: int) -> list[float]:
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    exe = Path(sys.executable).with_name("skser")
+    cmd = [str(exe), "predict", str(model), clip] if exe.exists() else [
+        sys.executable, "-m", "skser.cli", "predict", str(model), clip]  # fmt: skip
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(cmd, check=True, capture_output=True, env=env)
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def _target(name: str) -> float:
+    return TARGET_MS_YAMNET_CRNN if name == "crnn-yamnet-lstm" else TARGET_MS
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--train", type=int, default=48, help="training clips (small on purpose)")
+    parser.add_argument("--clips", type=int, default=50, help="clips timed, one per call")
+    parser.add_argument("--epochs", type=int, default=1, help="epochs of the deep recipes")
+    parser.add_argument("--cli-runs", type=int, default=3)
+    parser.add_argument("--recipes", nargs="+", default=None)
+    args = parser.parse_args()
+    warnings.filterwarnings("ignore")  # no-groups and tiny-training-set warnings: speed only
+
+    import skser
+    from skser.recipes import list_recipes
+
+    corpus = skser.load_ravdess(require(DATA / "ravdess", "RAVDESS"))
+    X, y, paths = _pick(corpus, args.train, args.clips)
+    table = list_recipes().set_index("name")
+    deep = [n for n in table.index if table.loc[n, "family"] not in ("baseline", "fusion")]
+    names = args.recipes or ["svm-mfcc", "recommended", *deep]
+    rows, cli = {}, {}
+    tmp = Path(tempfile.mkdtemp(prefix="skser-latency-"))
+    started_all = time.perf_counter()
+
+    def save():
+        write_results("latency", payload(), markdown())
+
+    def payload():
+        return {
+            "protocol": __doc__.split("Usage::")[0].strip(),
+            "train_clips": args.train, "timed_clips": args.clips, "epochs": args.epochs,
+            "mean_clip_s": round(float(np.mean([skser.load_audio(p)[0].size for p in paths]))
+                                 / 16000, 2),
+            "recipes": rows, "cli": cli,
+            "load_average_1_5_15": list(os.getloadavg()),
+            "wall_s": round(time.perf_counter() - started_all, 1),
+        }  # fmt: skip
+
+    def markdown():
+        p = payload()
+        lines = [
+            "# Single-clip latency and CLI start-up",
+            "",
+            f"Warm process, file to label, one clip per call, {p['timed_clips']} RAVDESS clips "
+            f"(mean {p['mean_clip_s']} s); models fitted on {p['train_clips']} clips "
+            f"({p['epochs']} epoch(s) for deep recipes): latency, not accuracy, is measured. "
+            f"Shared 2-core machine, load average {p['load_average_1_5_15']}.",
+            "",
+            markdown_table(
+                ["recipe", "p50 (ms)", "p95 (ms)", "min (ms)", "target p50 (ms)", "met",
+                 "fit (s)"],
+                [[n, r["p50_ms"], r["p95_ms"], r["min_ms"], r["target_ms"],
+                  "yes" if r["p50_ms"] <= r["target_ms"] else "no", r["fit_s"]]
+                 for n, r in rows.items()],
+            ),  # fmt: skip
+        ]
+        if cli:
+            lines += [
+                "`skser predict model.joblib one.wav`, fresh process, wall time including "
+                f"start-up (target {TARGET_CLI_S} s for a classical model):",
+                "",
+                markdown_table(
+                    ["model", "best (s)", "median (s)", "runs", "met"],
+                    [[n, c["best_s"], c["median_s"], c["runs"],
+                      "yes" if c["best_s"] <= TARGET_CLI_S else "no"] for n, c in cli.items()],
+                ),  # fmt: skip
+            ]
+        return "\n".join(lines)
+
+    for name in names:
+        if table.loc[name, "needs_yamnet"] and not YAMNET.exists():
+            print(f"skip {name}: no YAMNet weights at {YAMNET}", flush=True)
+            continue
+        pipe = skser.make_ser_pipeline(name, yamnet_weights=str(YAMNET))
+        pipe, is_deep = _short_fit(pipe, args.epochs)
+        print(f"{name}: fitting on {len(y)} clips ...", flush=True)
+        start = time.perf_counter()
+        pipe.fit(X, y)
+        fit_s = time.perf_counter() - start
+        lat = np.asarray(_latencies(pipe, paths)) * 1000
+        rows[name] = {
+            "p50_ms": round(float(np.percentile(lat, 50)), 1),
+            "p95_ms": round(float(np.percentile(lat, 95)), 1),
+            "min_ms": round(float(lat.min()), 1),
+            "target_ms": _target(name),
+            "fit_s": round(fit_s, 1),
+            "short_fit": is_deep,
+        }
+        print(f"    {rows[name]}", flush=True)
+        if name in ("svm-mfcc", "recommended"):
+            model = tmp / f"{name}.joblib"
+            skser.save_model(pipe, model)
+            times = _cli_times(model, paths[0], args.cli_runs)
+            cli[name] = {"best_s": round(min(times), 2),
+                         "median_s": round(statistics.median(times), 2), "runs": len(times)}  # fmt: skip
+            print(f"    CLI {cli[name]}", flush=True)
+        save()
+
+
+if __name__ == "__main__":
+    main()
