@@ -10,8 +10,6 @@ from __future__ import annotations
 import math
 import os
 import threading
-import time
-from collections import OrderedDict
 from functools import partial
 from typing import Any
 
@@ -117,33 +115,46 @@ def _resample(wave: np.ndarray, orig_sr: int, target_sr: int) -> np.ndarray:
 
 
 class _DecodeCache:
-    """Recently decoded files of this process, so that the blocks of a feature union
-    (each calling :func:`as_waveforms` on the same paths) decode every file once.
+    """The decoded files of the current input sequence, so that the blocks of a
+    feature union (each reading the same ``X`` of paths) decode every file once.
 
+    - **Scope**: one input sequence at a time. Each feature step announces the
+      paths of its ``X`` (:meth:`scope`); a different sequence empties the
+      cache first. A stream of batches (``predict`` over many files) thus holds
+      at most one batch, and memory does not grow with the number of files.
     - **Key**: absolute path, device, inode, size and modification time (ns) of
       the file, and the sample rate: a file that changes, or is replaced, is
       read again; never stale data.
     - **Bound**: at most ``max_bytes`` of samples (``$SKSER_DECODE_CACHE_MB``,
-      default 64 MiB; 0 turns it off); a file larger than that is never kept.
-    - **Policy**: when full, entries unused for ``ttl`` seconds make room;
-      otherwise the new file is not kept. Repeated passes over more audio than
-      fits thus still hit on the part that fits (LRU would evict every entry
-      just before its next use), and an old workload's entries give way to a
-      new one within ``ttl``.
-    - **Safety**: a lock around every access (threads); a child process
-      starts with an empty cache; each process has its own. Hits return a copy,
-      so a caller that edits its waveform in place never changes the cache.
+      default 64 MiB; 0 turns it off). When full, new files are not kept:
+      repeated passes over more audio than fits still share the part that fits
+      (LRU would evict every entry just before its next use).
+    - **Safety**: a lock around every access (threads; concurrent steps on
+      different sequences only cost each other hits); a child process starts
+      with an empty cache; each process has its own. Hits return a copy, so a
+      caller that edits its waveform in place never changes the cache.
     """
 
-    def __init__(self, max_bytes: int, ttl: float = 30.0):
+    def __init__(self, max_bytes: int):
         self.max_bytes = int(max_bytes)
-        self.ttl = float(ttl)
         self._reset()
 
     def _reset(self) -> None:
         self._lock = threading.Lock()
-        self._entries: OrderedDict = OrderedDict()  # key -> [wave, last use]
+        self._entries: dict = {}  # key -> read-only waveform
+        self._token = None
         self.nbytes = 0
+
+    def scope(self, clips) -> None:
+        """Start (or continue) the sequence ``clips``; another sequence empties the cache."""
+        if not self.max_bytes:
+            return
+        token = hash(tuple(os.fspath(c) for c in clips if is_path_like(c)))
+        with self._lock:
+            if token != self._token:
+                self._entries.clear()
+                self.nbytes = 0
+                self._token = token
 
     @staticmethod
     def key(path: str | os.PathLike, sr: int):
@@ -156,35 +167,23 @@ class _DecodeCache:
 
     def get(self, key):
         with self._lock:
-            entry = self._entries.get(key)
-            if entry is None:
-                return None
-            entry[1] = time.monotonic()
-            self._entries.move_to_end(key)
-            return entry[0].copy()
+            wave = self._entries.get(key)
+        return None if wave is None else wave.copy()
 
     def put(self, key, wave: np.ndarray) -> None:
-        size = wave.nbytes
-        if size > self.max_bytes:
-            return
         with self._lock:
-            if key in self._entries:
+            if key in self._entries or self.nbytes + wave.nbytes > self.max_bytes:
                 return
-            if self.nbytes + size > self.max_bytes:
-                cutoff = time.monotonic() - self.ttl
-                for old in [k for k, (_, used) in self._entries.items() if used < cutoff]:
-                    self.nbytes -= self._entries.pop(old)[0].nbytes
-                if self.nbytes + size > self.max_bytes:
-                    return
             kept = wave.copy()
             kept.setflags(write=False)
-            self._entries[key] = [kept, time.monotonic()]
-            self.nbytes += size
+            self._entries[key] = kept
+            self.nbytes += kept.nbytes
 
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
             self.nbytes = 0
+            self._token = None
 
 
 def _cache_limit() -> int:
@@ -210,6 +209,11 @@ def clear_decode_cache() -> None:
     >>> clear_decode_cache()
     """
     _DECODED.clear()
+
+
+def _decode_scope(clips) -> None:
+    """Announce the clips a feature step is about to read (see :class:`_DecodeCache`)."""
+    _DECODED.scope(clips)
 
 
 def _read_cached(path, sr: int) -> np.ndarray:
@@ -246,10 +250,11 @@ def as_waveforms(
     accept paths and arrays alike.
 
     Files are read in threads (decoding releases the GIL) and the decoded
-    samples of recent files are kept in a small per-process cache (64 MiB by
-    default, ``$SKSER_DECODE_CACHE_MB``, keyed by path, size and modification
-    time), so the blocks of a ``FeatureUnion`` over paths decode each file
-    once; :func:`clear_decode_cache` empties it.
+    samples of the current ``X`` are kept in a small per-process cache (64 MiB
+    by default, ``$SKSER_DECODE_CACHE_MB``, keyed by path, size and
+    modification time; another ``X`` replaces them), so the blocks of a
+    ``FeatureUnion`` over paths decode each file once;
+    :func:`clear_decode_cache` empties it.
 
     Raises
     ------
@@ -258,6 +263,7 @@ def as_waveforms(
         or holds NaN/inf.
     """
     clips = check_clip_sequence(X, name=name)
+    _decode_scope(clips)
     indexed = list(enumerate(clips))
     with parallel_config(prefer="threads"):  # a backend set by the user still wins
         return parallel_map(

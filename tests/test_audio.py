@@ -530,7 +530,7 @@ def test_decode_cache_never_serves_a_changed_file(tmp_path, monkeypatch):
 def test_decode_cache_is_bounded_and_scan_resistant(tmp_path, monkeypatch):
     import skser.audio as audio
 
-    cache = audio._DecodeCache(max_bytes=3 * 4 * SR // 2, ttl=3600)  # three 0.5 s clips
+    cache = audio._DecodeCache(max_bytes=3 * 4 * SR // 2)  # three 0.5 s clips
     monkeypatch.setattr(audio, "_DECODED", cache)
     paths = []
     for i in range(5):
@@ -541,10 +541,24 @@ def test_decode_cache_is_bounded_and_scan_resistant(tmp_path, monkeypatch):
     assert cache.nbytes <= cache.max_bytes and len(cache._entries) == 3
     as_waveforms(paths)  # the first three stay and hit; LRU would have missed all five
     assert len(calls) == 5 + 2
-    cache.ttl = 0.0  # entries unused for ttl seconds make room for new files
-    as_waveforms(paths[3:])
-    assert len(calls) == 7 + 2 and cache.nbytes <= cache.max_bytes
-    assert {key[0] for key in cache._entries} >= {os.path.abspath(p) for p in paths[3:]}
+
+
+def test_decode_cache_holds_one_input_sequence(tmp_path, monkeypatch):
+    import skser.audio as audio
+
+    cache = audio._DecodeCache(max_bytes=2**26)
+    monkeypatch.setattr(audio, "_DECODED", cache)
+    paths = []
+    for i in range(12):
+        paths.append(str(tmp_path / f"c{i}.wav"))
+        sf.write(paths[i], _tone(200 + 30 * i), SR)
+    calls = _count_reads(monkeypatch)
+    for start in range(0, 12, 3):  # a stream of batches: memory stays at one batch
+        as_waveforms(paths[start : start + 3])
+        assert {key[0] for key in cache._entries} == set(paths[start : start + 3])
+        assert cache.nbytes == 3 * SR // 2 * 4
+    as_waveforms(paths[9:])  # the same sequence again: hits
+    assert len(calls) == 12
 
 
 def test_decode_cache_can_be_turned_off(tmp_path, monkeypatch):

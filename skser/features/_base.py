@@ -35,7 +35,7 @@ from threadpoolctl import threadpool_limits
 
 from skser._parallel import parallel_map
 from skser._validation import check_clip_sequence, check_positive, is_path_like
-from skser.audio import _load_one
+from skser.audio import _decode_scope, _load_one
 
 #: Power floor of the dB conversion (librosa's ``amin`` for power spectra).
 POWER_AMIN = 1e-10
@@ -428,6 +428,7 @@ class ClipFeatureTransformer(TransformerMixin, BaseEstimator):
     def _extract(self, X, spec) -> list[np.ndarray]:
         """Per-clip features, loading paths inside the workers (one round trip per clip)."""
         clips = check_clip_sequence(X)
+        _decode_scope(clips)
         memory = None if self.memory is None else check_memory(self.memory)
         func = partial(
             _run_clip, compute=type(self)._clip_function, spec=spec, sr=int(self.sr), memory=memory
