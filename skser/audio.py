@@ -216,22 +216,25 @@ def _decode_scope(clips) -> None:
     _DECODED.scope(clips)
 
 
-def _read_cached(path, sr: int) -> np.ndarray:
+def _read_cached(path, sr: int, loader=None) -> np.ndarray:
     key = _DECODED.key(path, sr) if _DECODED.max_bytes else None
     if key is not None:
         wave = _DECODED.get(key)
         if wave is not None:
             return wave
-    wave = load_audio(path, sr=sr)[0]
+    wave = (loader or load_audio)(path, sr=sr)[0]
     if key is not None:
         _DECODED.put(key, wave)
     return wave
 
 
-def _load_one(clip: Any, sr: int, index: int, name: str) -> np.ndarray:
-    """One clip of ``X`` as a waveform: a path is decoded (or taken from the decode cache)."""
+def _load_one(clip: Any, sr: int, index: int, name: str, loader=None) -> np.ndarray:
+    """One clip of ``X`` as a waveform: a path is decoded (or taken from the decode cache).
+
+    ``loader`` replaces :func:`load_audio` for the decoding (the caller's own reference).
+    """
     if is_path_like(clip):
-        return _read_cached(clip, sr)
+        return _read_cached(clip, sr, loader)
     return check_waveform(clip, index=index, name=name)
 
 

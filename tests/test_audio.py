@@ -474,6 +474,7 @@ def test_segment_waveform_covers_every_sample():
 # -- decode cache ------------------------------------------------------------------------------
 def _count_reads(monkeypatch):
     import skser.audio as audio
+    import skser.features._base as feature_base
 
     calls = []
     real = audio.load_audio
@@ -482,7 +483,8 @@ def _count_reads(monkeypatch):
         calls.append(os.fspath(path))
         return real(path, **kwargs)
 
-    monkeypatch.setattr(audio, "load_audio", counting)
+    monkeypatch.setattr(audio, "load_audio", counting)  # as_waveforms
+    monkeypatch.setattr(feature_base, "load_audio", counting)  # the per-clip feature loop
     return calls
 
 

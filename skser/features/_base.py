@@ -35,7 +35,7 @@ from threadpoolctl import threadpool_limits
 
 from skser._parallel import parallel_map
 from skser._validation import check_clip_sequence, check_positive, is_path_like
-from skser.audio import _decode_scope, _load_one
+from skser.audio import _decode_scope, _load_one, load_audio
 
 #: Power floor of the dB conversion (librosa's ``amin`` for power spectra).
 POWER_AMIN = 1e-10
@@ -356,7 +356,8 @@ def stack_fixed(arrays: list[np.ndarray], length: int | None, axis: int) -> np.n
 
 
 def _load_clip(clip: Any, index: int, sr: int) -> np.ndarray:
-    return _load_one(clip, sr, index, "X")  # shares the decode cache of as_waveforms
+    # Shares the decode cache of as_waveforms; decodes with this module's load_audio.
+    return _load_one(clip, sr, index, "X", load_audio)
 
 
 def _compute(key, compute, spec, sr, clip, index):
