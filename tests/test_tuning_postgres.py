@@ -18,6 +18,7 @@ import uuid
 import optuna
 import pytest
 from optuna.trial import TrialState
+from sqlalchemy.exc import SQLAlchemyError
 
 from skser.scaling import optuna_storage
 
@@ -127,9 +128,7 @@ def finish(proc, timeout=240):
 @pytest.mark.slow
 def test_two_workers_one_study(storage_url, worker):
     name = f"shared-{uuid.uuid4().hex}"
-    procs = [
-        worker("plain", storage_url, name, seed=seed, n_trials=4, total=8) for seed in (1, 2)
-    ]
+    procs = [worker("plain", storage_url, name, seed=seed, n_trials=4, total=8) for seed in (1, 2)]
     results = [finish(p) for p in procs]
 
     study = optuna.load_study(study_name=name, storage=storage_url)
@@ -156,7 +155,7 @@ def test_killed_worker_trial_fails_and_is_retried(storage_url, worker):
         time.sleep(0.2)
         try:
             study = optuna.load_study(study_name=name, storage=storage_url)
-        except KeyError:  # the study is not created yet
+        except (KeyError, SQLAlchemyError):  # the worker is still creating the schema or study
             continue
         # RUNNING with its parameters drawn: inside the (hanging) fit of a fold.
         running = [t for t in study.trials if t.state == TrialState.RUNNING and t.params]
