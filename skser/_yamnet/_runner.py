@@ -41,9 +41,8 @@ class TFLiteYAMNet:
     path : str or path-like
         The TFLite export.
     num_threads : int, default=1
-        Interpreters run in parallel threads, one CPU thread each; a call's
-        windows are split into that many contiguous chunks. Outputs do not
-        depend on it.
+        Interpreters run in parallel threads, one CPU thread each, taking a
+        call's windows one at a time. Outputs do not depend on it.
 
     Attributes
     ----------
@@ -86,29 +85,31 @@ class TFLiteYAMNet:
         scores = np.empty((len(x), N_CLASSES), np.float32)
         patches = np.empty((len(x), 96, 64), np.float32) if return_patches else None
         workers = min(self.num_threads, len(x))
-        bounds = np.linspace(0, len(x), workers + 1).round().astype(int)
-        jobs = [
-            (itp, slice(lo, hi))
-            for itp, lo, hi in zip(self._interpreters, bounds[:-1], bounds[1:], strict=False)
-        ]
+        # Windows are handed out one at a time, so a thread that the OS pauses
+        # (a busy machine) delays only its current window, not half the batch.
+        indices = iter(range(len(x)))
+        take = threading.Lock()
+
+        def run(itp):
+            self._run(itp, x, indices, take, emb, scores, patches)
+
         with self._lock:
             if workers <= 1:
-                for itp, rows in jobs:
-                    self._run(itp, x, rows, emb, scores, patches)
+                run(self._interpreters[0])
             else:
                 with ThreadPoolExecutor(workers, thread_name_prefix="skser-yamnet") as pool:
-                    futures = [
-                        pool.submit(self._run, itp, x, rows, emb, scores, patches)
-                        for itp, rows in jobs
-                    ]
-                    for future in futures:
+                    for future in [pool.submit(run, itp) for itp in self._interpreters[:workers]]:
                         future.result()
         return (emb, scores, patches) if return_patches else (emb, scores)
 
-    def _run(self, itp, x, rows: slice, emb, scores, patches) -> None:
-        """One window per ``invoke``, written into rows ``rows`` of the outputs."""
+    def _run(self, itp, x, indices, take, emb, scores, patches) -> None:
+        """Run windows taken from ``indices`` (one per ``invoke``) into the outputs."""
         t = self._tensors
-        for i in range(rows.start, rows.stop):
+        while True:
+            with take:
+                i = next(indices, None)
+            if i is None:
+                return
             itp.set_tensor(t.waveform, x[i : i + 1])
             itp.invoke()
             emb[i] = itp.get_tensor(t.embedding)[0]
