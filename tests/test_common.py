@@ -96,6 +96,7 @@ CHECKED_ELSEWHERE = {
     "MFCCLSTM": "Keras: checked in tests/test_models.py",
     "MFCCCNNLSTM": "Keras: checked in tests/test_models.py",
     "CNNRNN": "Keras: checked in tests/test_models.py",
+    "AttentionCNN": "Keras: checked in tests/test_models.py and tests/test_training.py",
 }
 
 

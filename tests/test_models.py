@@ -16,6 +16,7 @@ from sklearn.base import clone, is_classifier
 import skser
 from skser.models import (
     CNNRNN,
+    AttentionCNN,
     FSERCNN,
     MFCCCNNLSTM,
     MFCCLSTM,
@@ -57,7 +58,7 @@ def test_public_names():
         assert getattr(skser, cls.__name__) is cls
 
 
-@pytest.mark.parametrize("cls", ALL)
+@pytest.mark.parametrize("cls", [*ALL, AttentionCNN])
 def test_is_classifier_and_clone(cls):
     est = cls(random_state=0)
     assert is_classifier(est)

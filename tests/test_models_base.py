@@ -38,18 +38,10 @@ class TinyDense(SERKerasClassifier):
     _input_ndims = (2,)
     _input_description = "(n_clips, n_features)"
 
-    def __init__(self, *, units=8, epochs=6, batch_size=16, optimizer="adam",
-                 learning_rate=0.05, early_stopping=True, patience=10,
-                 reduce_lr_patience=None, validation_split=0.2, class_weight=None,
-                 augmenter=None, mixed_precision=False, callbacks=None, random_state=0,
-                 verbose=0):
-        super().__init__(
-            epochs=epochs, batch_size=batch_size, optimizer=optimizer,
-            learning_rate=learning_rate, early_stopping=early_stopping, patience=patience,
-            reduce_lr_patience=reduce_lr_patience, validation_split=validation_split,
-            class_weight=class_weight, augmenter=augmenter, mixed_precision=mixed_precision,
-            callbacks=callbacks, random_state=random_state, verbose=verbose,
-        )
+    _training_defaults = dict(epochs=6, batch_size=16, learning_rate=0.05, random_state=0)
+
+    def __init__(self, *, units=8, **training):
+        super().__init__(**training)
         self.units = units
 
     def _build_network(self, inputs, n_classes):
@@ -232,13 +224,13 @@ def test_augmenter_must_keep_shape():
 
 def test_class_weight_balanced_reaches_keras(monkeypatch):
     seen = {}
-    original = keras.Model.fit
+    original = _base._data.training_dataset
 
-    def spy(self, *args, **kwargs):
-        seen.update(kwargs)
-        return original(self, *args, **kwargs)
+    def spy(X, y, sample_weight, **kwargs):
+        seen["sample_weight"] = sample_weight
+        return original(X, y, sample_weight, **kwargs)
 
-    monkeypatch.setattr(keras.Model, "fit", spy)
+    monkeypatch.setattr(_base._data, "training_dataset", spy)
     keep = (Y != "sadness") | (np.arange(len(Y)) % 6 == 0)  # sadness is rare
     Xi, yi = X[keep], Y[keep]
     est = TinyDense(epochs=1, class_weight="balanced", validation_split=0.0).fit(Xi, yi)

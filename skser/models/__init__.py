@@ -17,6 +17,7 @@ _EXPORTS = {
     "MFCCLSTM": "._sequence",
     "MFCCCNNLSTM": "._sequence",
     "CNNRNN": "._crnn",
+    "AttentionCNN": "._attention",
 }
 
 __getattr__, __dir__, __all__ = attach(__name__, _EXPORTS)

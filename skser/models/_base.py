@@ -5,11 +5,20 @@ place: scikit-learn >= 1.7 tags, metadata routing of speaker ``groups``, a
 validation split drawn from the training data only (by speaker when groups are
 known), early stopping, input normalization inside the network, on-the-fly
 augmentation, class weights, seeding, device / mixed-precision handling, and
-pickling. The architectures only implement ``_build_network``.
+pickling -- and the training recipe (optimizer, schedule, label smoothing,
+mixup, crops, SpecAugment, per-utterance normalization), declared ONCE here
+as :data:`TRAINING_DEFAULTS`. An architecture class implements
+``_build_network`` and declares only its network's parameters in
+``__init__`` (plus ``**training``) and, optionally, its own training
+defaults in ``_training_defaults``; the full signature (network and
+training parameters, with that class's defaults) is generated for it, so
+``get_params``/``set_params``/``clone``/``GridSearchCV`` see flat names
+such as ``model__epochs`` for every model.
 """
 
 from __future__ import annotations
 
+import inspect
 import logging
 import math
 import numbers
@@ -26,12 +35,46 @@ from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import _check_sample_weight, check_array, check_consistent_length
 
-from skser._validation import check_positive
+from skser._validation import check_option, check_positive
+from skser.models import _data
+from skser.models._layers import SpecAugment, UtteranceNormalization
 
 logger = logging.getLogger("skser")
 
 #: Name of the adapted ``keras.layers.Normalization`` layer inside every model.
 NORMALIZATION_LAYER = "input_normalization"
+
+#: Every training parameter of every skser network and its default, in
+#: signature order (documented in :class:`SERKerasClassifier`). Architectures
+#: override defaults with a ``_training_defaults`` dict, never re-list them.
+TRAINING_DEFAULTS: dict[str, Any] = {
+    "epochs": 50,
+    "batch_size": 32,
+    "optimizer": "adam",
+    "learning_rate": 0.001,
+    "weight_decay": None,
+    "lr_schedule": "constant",
+    "warmup_epochs": 0,
+    "label_smoothing": 0.0,
+    "mixup_alpha": 0.0,
+    "crop_frames": None,
+    "freq_masks": 0,
+    "freq_mask_width": 8,
+    "time_masks": 0,
+    "time_mask_width": 20,
+    "utterance_normalization": False,
+    "early_stopping": True,
+    "patience": 10,
+    "reduce_lr_patience": None,
+    "validation_split": 0.2,
+    "class_weight": None,
+    "augmenter": None,
+    "mixed_precision": False,
+    "jit_compile": False,
+    "callbacks": None,
+    "random_state": None,
+    "verbose": 0,
+}
 
 
 def _gpu_name() -> str | None:
@@ -129,23 +172,57 @@ class _AugmentedBatches(keras.utils.PyDataset):
 class SERKerasClassifier(KerasClassifier):
     """Base class of skser's Keras models: a scikit-learn classifier over scikeras.
 
-    Subclasses implement ``_build_network(inputs, n_classes)`` and declare
-    ``_input_ndims`` (accepted ``X.ndim`` values) and optionally
-    ``_variable_axes`` (axes whose length may change between calls). Networks
-    start with ``self._normalize`` (per-feature-channel standardization
-    adapted on the training data) and end with ``self._softmax``.
+    Subclasses implement ``_build_network(inputs, n_classes)``, declare
+    ``_input_ndims`` (accepted ``X.ndim`` values), optionally
+    ``_variable_axes`` (axes whose length may change between calls),
+    ``_freq_axis``/``_time_axis`` (for SpecAugment and crops) and
+    ``_training_defaults`` (their paper's training settings). Their
+    ``__init__`` lists only the network's parameters and passes
+    ``**training`` on; the training parameters below are added to its
+    signature automatically. Networks start with ``self._normalize`` (input
+    standardization, then SpecAugment when enabled) and end with
+    ``self._softmax``.
 
-    Common parameters
-    -----------------
+    Training parameters (every model; defaults differ per architecture)
+    --------------------------------------------------------------------
     epochs : int
         Maximum number of epochs (early stopping usually ends training sooner).
     batch_size : int
         Mini-batch size for training and prediction.
     optimizer : str, keras optimizer class or instance
-        ``"adam"``, ``"sgd"``, ``"rmsprop"``...; a name or class is built with
-        ``learning_rate``; an instance is copied (its own learning rate is kept).
+        ``"adam"``, ``"adamw"``, ``"sgd"``, ``"rmsprop"``...; a name or class
+        is built with ``learning_rate`` (and ``weight_decay``); an instance is
+        copied (its own learning rate is kept).
     learning_rate : float
-        Learning rate of the optimizer.
+        Peak learning rate of the optimizer.
+    weight_decay : float or None, default=None
+        Decoupled weight decay given to the optimizer (``"adamw"``: AdamW);
+        None keeps the optimizer's own default (AdamW: 0.004, others: none).
+    lr_schedule : {"constant", "cosine"}, default="constant"
+        ``"cosine"``: cosine decay to zero over all ``epochs``, after the
+        warm-up (needs a name or class ``optimizer``).
+    warmup_epochs : int, default=0
+        Epochs of linear warm-up from 0 to ``learning_rate`` (cosine schedule;
+        at most ``epochs``, so a short run is all warm-up).
+    label_smoothing : float, default=0.0
+        Label smoothing of the categorical cross-entropy.
+    mixup_alpha : float, default=0.0
+        ``> 0``: mixup of training clips and targets within each batch,
+        ``Beta(alpha, alpha)`` weights. Training only.
+    crop_frames : int or None, default=None
+        Train on a random window of this many frames of each clip (fresh
+        each epoch); validation and prediction use whole clips, so the
+        network must accept any length along its time axis.
+    freq_masks, time_masks : int, default=0
+        SpecAugment masks per training clip, applied inside the network
+        after standardization (a Keras layer, identity at inference).
+    freq_mask_width, time_mask_width : int, default=8, 20
+        Largest mask widths in frequency rows and frames.
+    utterance_normalization : bool, default=False
+        Standardize each clip by its own statistics (per channel over time)
+        inside the network instead of the training-set statistics: works
+        clip by clip, removes channel/loudness offsets. Speaker
+        normalization belongs in a pipeline step before the model.
     early_stopping : bool, default=True
         Stop when the validation loss has not improved for ``patience`` epochs
         and restore the best weights. ``False`` trains all ``epochs``.
@@ -153,7 +230,7 @@ class SERKerasClassifier(KerasClassifier):
         Early-stopping patience in epochs.
     reduce_lr_patience : int or None
         When set, halve the learning rate after this many epochs without
-        validation improvement (``ReduceLROnPlateau``).
+        validation improvement (``ReduceLROnPlateau``; constant schedule only).
     validation_split : float, default=0.2
         Fraction of the TRAINING data held out for early stopping and LR
         schedules. With speaker ``groups`` passed to ``fit`` this fraction of
@@ -165,16 +242,19 @@ class SERKerasClassifier(KerasClassifier):
         training labels.
     augmenter : object or None, default=None
         Object with ``augment(batch, *, random_state) -> array`` (e.g.
-        :class:`skser.SpectrogramAugmenter`), applied to every training batch
-        of every epoch; never to validation data or at predict time.
+        :class:`skser.SpectrogramAugmenter`), applied in NumPy to every
+        training batch of every epoch; never to validation data or at predict
+        time. Not combinable with ``crop_frames``/``mixup_alpha``.
     mixed_precision : bool, default=False
         Train with the ``"mixed_float16"`` policy when a GPU is available
         (softmax stays float32); ignored with a warning on CPU.
+    jit_compile : bool, default=False
+        Compile the training step with XLA.
     callbacks : list of keras callbacks or None, default=None
         Extra callbacks for ``fit``.
     random_state : int, RandomState or None, default=None
-        Seeds weights, dropout, shuffling, the validation split and the
-        augmentation, so the same seed gives the same model on CPU.
+        Seeds weights, dropout, shuffling, the validation split, crops,
+        mixup and masks, so the same seed gives the same model on CPU.
     verbose : int, default=0
         Keras verbosity.
 
@@ -197,44 +277,54 @@ class SERKerasClassifier(KerasClassifier):
 
     _input_ndims: tuple[int, ...] = ()
     _variable_axes: tuple[int, ...] = ()
+    _freq_axis: int | None = None
+    _time_axis: int | None = None
     _input_description = "X"
+    _training_defaults: dict[str, Any] = {}
 
     # Metadata routing: ``groups`` reaches ``fit`` by default (speaker-aware
     # validation split) when routing is enabled.
     __metadata_request__fit = {"groups": True}
 
-    def __init__(
-        self,
-        *,
-        epochs=50,
-        batch_size=32,
-        optimizer="adam",
-        learning_rate=0.001,
-        early_stopping=True,
-        patience=10,
-        reduce_lr_patience=None,
-        validation_split=0.2,
-        class_weight=None,
-        augmenter=None,
-        mixed_precision=False,
-        callbacks=None,
-        random_state=None,
-        verbose=0,
-    ):
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.optimizer = optimizer
-        self.learning_rate = learning_rate
-        self.early_stopping = early_stopping
-        self.patience = patience
-        self.reduce_lr_patience = reduce_lr_patience
-        self.validation_split = validation_split
-        self.class_weight = class_weight
-        self.augmenter = augmenter
-        self.mixed_precision = mixed_precision
-        self.callbacks = callbacks
-        self.random_state = random_state
-        self.verbose = verbose
+    def __init__(self, **training):
+        unknown = sorted(set(training) - set(TRAINING_DEFAULTS))
+        if unknown:
+            raise TypeError(f"{type(self).__name__} got unknown parameter(s) {unknown}; "
+                            f"its parameters are {sorted(self._get_param_names())}.")
+        for name, default in self.training_defaults().items():
+            setattr(self, name, training.get(name, default))
+
+    @classmethod
+    def training_defaults(cls) -> dict[str, Any]:
+        """This class's training parameters and defaults (base defaults + ``_training_defaults``)."""
+        defaults = dict(TRAINING_DEFAULTS)
+        for klass in reversed(cls.__mro__):
+            defaults.update(vars(klass).get("_training_defaults", {}))
+        return defaults
+
+    def __init_subclass__(cls, **kwargs):
+        # Give every architecture the full, explicit signature (network +
+        # training parameters with its defaults): what sklearn's get_params,
+        # clone and repr read, and what help() shows.
+        super().__init_subclass__(**kwargs)
+        init = cls.__init__
+        own = [p for name, p in inspect.signature(init).parameters.items()
+               if name != "self" and p.kind is inspect.Parameter.KEYWORD_ONLY
+               and name not in TRAINING_DEFAULTS]
+        if "__init__" not in vars(cls):  # inherited: wrap, so the parent keeps its signature
+            parent_init = init
+
+            def init(self, **params):
+                parent_init(self, **params)
+
+            cls.__init__ = init
+        training = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default)
+                    for name, default in cls.training_defaults().items()]
+        self_param = inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)
+        cls.__init__.__signature__ = inspect.Signature([self_param, *own, *training])
+
+    # scikeras lists every public attribute as a parameter; use the signature.
+    _get_param_names = classmethod(BaseEstimator._get_param_names.__func__)
 
     # ------------------------------------------------------------------ sklearn API
     def __sklearn_tags__(self):
@@ -331,18 +421,22 @@ class SERKerasClassifier(KerasClassifier):
                 (X[val], y_enc[val]) if weights is None else (X[val], y_enc[val], weights[val])
             )
         w_train = None if weights is None else weights[train]
+        steps = math.ceil(len(train) / self.batch_size)
+        self._compile(self.model_, steps_per_epoch=steps)
+        data_seed = seed if seed is not None else _data.random_seed()
         if self.augmenter is not None:
-            data_seed = seed if seed is not None else int(np.random.default_rng().integers(2**31 - 1))
             batches = _AugmentedBatches(
                 X[train], y_enc[train], w_train,
                 batch_size=self.batch_size, augmenter=self.augmenter, seed=data_seed,
             )
             hist = self.model_.fit(batches, **fit_kwargs)
         else:
-            hist = self.model_.fit(
-                X[train], y_enc[train], sample_weight=w_train,
-                batch_size=self.batch_size, shuffle=True, **fit_kwargs,
+            dataset, steps = _data.training_dataset(
+                X[train].astype(np.float32, copy=False), y_enc[train], w_train,
+                batch_size=self.batch_size, seed=data_seed, crop_frames=self.crop_frames,
+                time_axis=self._time_axis, mixup_alpha=self.mixup_alpha,
             )
+            hist = self.model_.fit(dataset, steps_per_epoch=steps, shuffle=False, **fit_kwargs)
         self.history_ = {k: [float(v) for v in vals] for k, vals in hist.history.items()}
         self.n_epochs_ = len(self.history_.get("loss", []))
         stopper = next((c for c in callbacks if isinstance(c, keras.callbacks.EarlyStopping)),
@@ -415,8 +509,35 @@ class SERKerasClassifier(KerasClassifier):
         check_positive(self.epochs, "epochs", integer=True)
         check_positive(self.batch_size, "batch_size", integer=True)
         check_positive(self.learning_rate, "learning_rate")
-        if not isinstance(self.patience, numbers.Integral) or self.patience < 0:
-            raise ValueError(f"patience must be a non-negative integer, got {self.patience!r}.")
+        if self.weight_decay is not None and not (
+                isinstance(self.weight_decay, numbers.Real) and self.weight_decay >= 0):
+            raise ValueError(f"weight_decay must be None or >= 0, got {self.weight_decay!r}.")
+        check_option(self.lr_schedule, "lr_schedule", ("constant", "cosine"))
+        for name in ("warmup_epochs", "patience", "freq_masks", "time_masks",
+                     "freq_mask_width", "time_mask_width"):
+            value = getattr(self, name)
+            if not isinstance(value, numbers.Integral) or value < 0:
+                raise ValueError(f"{name} must be a non-negative integer, got {value!r}.")
+        if self.lr_schedule == "constant" and self.warmup_epochs:
+            raise ValueError("warmup_epochs needs lr_schedule='cosine'.")
+        if self.lr_schedule == "cosine" and self.reduce_lr_patience is not None:
+            raise ValueError("reduce_lr_patience needs lr_schedule='constant' (the cosine "
+                             "schedule sets the learning rate itself).")
+        if not (isinstance(self.label_smoothing, numbers.Real)
+                and 0 <= self.label_smoothing < 1):
+            raise ValueError(f"label_smoothing must be in [0, 1), got {self.label_smoothing!r}.")
+        if not (isinstance(self.mixup_alpha, numbers.Real) and self.mixup_alpha >= 0):
+            raise ValueError(f"mixup_alpha must be >= 0, got {self.mixup_alpha!r}.")
+        check_positive(self.crop_frames, "crop_frames", integer=True, allow_none=True)
+        if self.crop_frames is not None and self._time_axis not in self._variable_axes:
+            raise ValueError(f"crop_frames needs a network that takes clips of any length; "
+                             f"{type(self).__name__} has a fixed input length.")
+        if (self.freq_masks or self.time_masks) and None in (self._freq_axis, self._time_axis):
+            raise ValueError(f"freq_masks/time_masks need a time-frequency input; "
+                             f"{type(self).__name__} does not declare one.")
+        if self.augmenter is not None and (self.crop_frames or self.mixup_alpha):
+            raise ValueError("augmenter (NumPy batches) cannot be combined with crop_frames or "
+                             "mixup_alpha (tf.data batches); use freq_masks/time_masks.")
         check_positive(self.reduce_lr_patience, "reduce_lr_patience", integer=True,
                        allow_none=True)
         if not (isinstance(self.validation_split, numbers.Real)
@@ -500,31 +621,66 @@ class SERKerasClassifier(KerasClassifier):
         inputs = keras.Input(shape=tuple(shape), name="features")
         outputs = self._build_network(inputs, meta["n_classes_"])
         model = keras.Model(inputs, outputs, name=type(self).__name__)
-        model.compile(optimizer=self._make_optimizer(), loss="categorical_crossentropy",
-                      metrics=["accuracy"])
+        self._compile(model, steps_per_epoch=1)
         return model
 
+    def _compile(self, model, *, steps_per_epoch):
+        """(Re)compile ``model`` with a fresh optimizer whose schedule spans ``epochs``."""
+        model.compile(
+            optimizer=self._make_optimizer(steps_per_epoch),
+            loss=keras.losses.CategoricalCrossentropy(label_smoothing=self.label_smoothing),
+            metrics=["accuracy"], jit_compile=bool(self.jit_compile),
+        )
+
     # ------------------------------------------------------------------ building blocks
-    def _make_optimizer(self):
+    def _learning_rate(self, steps_per_epoch):
+        if self.lr_schedule == "constant":
+            return self.learning_rate
+        warmup = min(self.warmup_epochs, self.epochs) * steps_per_epoch
+        return keras.optimizers.schedules.CosineDecay(
+            initial_learning_rate=0.0 if warmup else self.learning_rate,
+            decay_steps=max(1, self.epochs * steps_per_epoch - warmup),
+            warmup_target=self.learning_rate if warmup else None, warmup_steps=warmup,
+        )
+
+    def _make_optimizer(self, steps_per_epoch=1):
         opt = self.optimizer
         if isinstance(opt, keras.optimizers.Optimizer):
+            if self.lr_schedule != "constant":
+                raise ValueError("lr_schedule needs optimizer as a name or class, not an "
+                                 "instance (an instance keeps its own learning rate).")
             return type(opt).from_config(opt.get_config())  # fresh state per fit
         if isinstance(opt, str):
             opt = type(keras.optimizers.get(opt))
         if isinstance(opt, type) and issubclass(opt, keras.optimizers.Optimizer):
-            return opt(learning_rate=self.learning_rate)
+            extra = {} if self.weight_decay is None else {"weight_decay": self.weight_decay}
+            return opt(learning_rate=self._learning_rate(steps_per_epoch), **extra)
         raise ValueError(f"optimizer must be a Keras optimizer name, class or instance, "
                          f"got {self.optimizer!r}.")
 
-    @staticmethod
-    def _normalize(x, axis):
-        """Per-feature-channel standardization (statistics per index along ``axis``).
+    def _normalize(self, x, axis):
+        """Input standardization per feature channel (``axis``), then SpecAugment if enabled.
 
-        Adapted on the training part of the data in ``fit``, so no scaler is
-        needed in front of the model and the test data never contributes.
+        By default the statistics are adapted on the training part of the data
+        in ``fit`` (no scaler needed in front of the model, the test data never
+        contributes); with ``utterance_normalization`` each clip is
+        standardized by its own statistics instead. SpecAugment masks follow
+        (training only), so a masked value is the mean.
         """
-        return keras.layers.Normalization(axis=axis, name=NORMALIZATION_LAYER,
-                                          dtype="float32")(x)
+        if self.utterance_normalization:
+            x = UtteranceNormalization(axis, name="utterance_normalization", dtype="float32")(x)
+        else:
+            x = keras.layers.Normalization(axis=axis, name=NORMALIZATION_LAYER,
+                                           dtype="float32")(x)
+        if self.freq_masks or self.time_masks:
+            if len(x.shape) <= max(self._freq_axis, self._time_axis):
+                raise ValueError(f"freq_masks/time_masks need a time-frequency input; "
+                                 f"{type(self).__name__} got clips of shape {x.shape[1:]}.")
+            x = SpecAugment(self._freq_axis, self._time_axis,
+                            freq_masks=self.freq_masks, freq_mask_width=self.freq_mask_width,
+                            time_masks=self.time_masks, time_mask_width=self.time_mask_width,
+                            seed=self._seed_from(self.random_state), name="spec_augment")(x)
+        return x
 
     @staticmethod
     def _softmax(x, n_classes):

@@ -40,14 +40,10 @@ class FSERCNN(SERKerasClassifier):
         Dropout rate after each pooling layer.
     dense_units : tuple of int, default=(256, 128, 64)
         Widths of the dense ReLU layers before the softmax.
-    epochs : int, default=150
-    batch_size : int, default=64
-    optimizer : str, default="sgd"
-    learning_rate : float, default=0.001
-    patience : int, default=20
-    early_stopping, reduce_lr_patience, validation_split, class_weight, \
-augmenter, mixed_precision, callbacks, random_state, verbose
-        See :class:`SERKerasClassifier`.
+    **training
+        Training parameters of :class:`SERKerasClassifier`, with this
+        model's paper defaults ``epochs=150, batch_size=64, optimizer="sgd",
+        patience=20``.
 
     Notes
     -----
@@ -68,7 +64,10 @@ augmenter, mixed_precision, callbacks, random_state, verbose
     (3, 2)
     """
 
+    _training_defaults = dict(epochs=150, batch_size=64, optimizer="sgd", patience=20)
+
     _input_ndims = (3, 4)
+    _freq_axis, _time_axis = 1, 2
     _input_description = "(n_clips, n_mels, n_frames[, channels])"
 
     def __init__(
@@ -79,28 +78,9 @@ augmenter, mixed_precision, callbacks, random_state, verbose
         pool_size=2,
         dropout=0.25,
         dense_units=(256, 128, 64),
-        epochs=150,
-        batch_size=64,
-        optimizer="sgd",
-        learning_rate=0.001,
-        early_stopping=True,
-        patience=20,
-        reduce_lr_patience=None,
-        validation_split=0.2,
-        class_weight=None,
-        augmenter=None,
-        mixed_precision=False,
-        callbacks=None,
-        random_state=None,
-        verbose=0,
+        **training,
     ):
-        super().__init__(
-            epochs=epochs, batch_size=batch_size, optimizer=optimizer,
-            learning_rate=learning_rate, early_stopping=early_stopping, patience=patience,
-            reduce_lr_patience=reduce_lr_patience, validation_split=validation_split,
-            class_weight=class_weight, augmenter=augmenter, mixed_precision=mixed_precision,
-            callbacks=callbacks, random_state=random_state, verbose=verbose,
-        )
+        super().__init__(**training)
         self.filters = filters
         self.kernel_size = kernel_size
         self.pool_size = pool_size
@@ -144,13 +124,9 @@ class SpectrogramCNN2D(SERKerasClassifier):
         Width of the dense ReLU layer.
     dropout : float, default=0.2
         Drop rate after the dense layer (the paper's keep probability 0.8).
-    epochs : int, default=50
-    batch_size : int, default=32
-    optimizer : str, default="adam"
-    learning_rate : float, default=0.005
-    early_stopping, patience, reduce_lr_patience, validation_split, \
-class_weight, augmenter, mixed_precision, callbacks, random_state, verbose
-        See :class:`SERKerasClassifier`.
+    **training
+        Training parameters of :class:`SERKerasClassifier`, with this
+        model's paper defaults ``learning_rate=0.005``.
 
     Notes
     -----
@@ -170,7 +146,10 @@ class_weight, augmenter, mixed_precision, callbacks, random_state, verbose
     (2,)
     """
 
+    _training_defaults = dict(learning_rate=0.005)
+
     _input_ndims = (3, 4)
+    _freq_axis, _time_axis = 1, 2
     _input_description = "(n_clips, height, width[, 1])"
 
     def __init__(
@@ -181,28 +160,9 @@ class_weight, augmenter, mixed_precision, callbacks, random_state, verbose
         pool_size=5,
         dense_units=1024,
         dropout=0.2,
-        epochs=50,
-        batch_size=32,
-        optimizer="adam",
-        learning_rate=0.005,
-        early_stopping=True,
-        patience=10,
-        reduce_lr_patience=None,
-        validation_split=0.2,
-        class_weight=None,
-        augmenter=None,
-        mixed_precision=False,
-        callbacks=None,
-        random_state=None,
-        verbose=0,
+        **training,
     ):
-        super().__init__(
-            epochs=epochs, batch_size=batch_size, optimizer=optimizer,
-            learning_rate=learning_rate, early_stopping=early_stopping, patience=patience,
-            reduce_lr_patience=reduce_lr_patience, validation_split=validation_split,
-            class_weight=class_weight, augmenter=augmenter, mixed_precision=mixed_precision,
-            callbacks=callbacks, random_state=random_state, verbose=verbose,
-        )
+        super().__init__(**training)
         self.filters = filters
         self.kernel_size = kernel_size
         self.pool_size = pool_size

@@ -83,14 +83,12 @@ class CNNRNN(SERKerasClassifier):
         Conv2D filters of the small backbone (each followed by 2x2 pooling).
     lstm_units : tuple of int, default=(150, 150)
         Units of the stacked LSTM layers.
-    epochs : int, default=50
-    batch_size : int, default=24
-    optimizer : str, default="adam"
-    learning_rate : float, default=3e-4
-    early_stopping, patience, reduce_lr_patience, validation_split, \
-class_weight, augmenter, mixed_precision, callbacks, random_state, verbose
-        See :class:`SERKerasClassifier`. An ``augmenter`` must leave padded
-        (all-zero) segments at zero (e.g. ``time_axis=2, freq_axis=3`` masks).
+    **training
+        Training parameters of :class:`SERKerasClassifier`, with this
+        model's paper defaults ``batch_size=24, learning_rate=3e-4``. An
+        ``augmenter`` must leave padded (all-zero) segments at zero (e.g.
+        ``time_axis=2, freq_axis=3`` masks); in-graph ``freq_masks`` /
+        ``time_masks`` act within each segment.
 
     Notes
     -----
@@ -113,8 +111,11 @@ class_weight, augmenter, mixed_precision, callbacks, random_state, verbose
     (2,)
     """
 
+    _training_defaults = dict(batch_size=24, learning_rate=3e-4)
+
     _input_ndims = (4,)
     _variable_axes = (1,)
+    _time_axis, _freq_axis = 2, 3  # frames and mel bands within each segment
     _input_description = "(n_clips, n_segments, n_frames, n_mels)"
 
     def __init__(
@@ -125,28 +126,9 @@ class_weight, augmenter, mixed_precision, callbacks, random_state, verbose
         backbone_trainable=False,
         backbone_filters=(16, 32, 64),
         lstm_units=(150, 150),
-        epochs=50,
-        batch_size=24,
-        optimizer="adam",
-        learning_rate=3e-4,
-        early_stopping=True,
-        patience=10,
-        reduce_lr_patience=None,
-        validation_split=0.2,
-        class_weight=None,
-        augmenter=None,
-        mixed_precision=False,
-        callbacks=None,
-        random_state=None,
-        verbose=0,
+        **training,
     ):
-        super().__init__(
-            epochs=epochs, batch_size=batch_size, optimizer=optimizer,
-            learning_rate=learning_rate, early_stopping=early_stopping, patience=patience,
-            reduce_lr_patience=reduce_lr_patience, validation_split=validation_split,
-            class_weight=class_weight, augmenter=augmenter, mixed_precision=mixed_precision,
-            callbacks=callbacks, random_state=random_state, verbose=verbose,
-        )
+        super().__init__(**training)
         self.backbone = backbone
         self.backbone_weights = backbone_weights
         self.backbone_trainable = backbone_trainable

@@ -16,6 +16,7 @@ from skser.models._base import SERKerasClassifier
 class _SequenceModel(SERKerasClassifier):
     _input_ndims = (3,)
     _input_description = "(n_clips, n_frames, n_coefficients)"
+    _time_axis, _freq_axis = 1, 2
 
     def _sequence_input(self, inputs):
         if len(inputs.shape) == 2:  # (batch, d): a pooled feature vector as a 1-channel sequence
@@ -41,15 +42,9 @@ class MFCCConv1D(_SequenceModel):
     dense_units : tuple of int, default=(128, 64)
     l1, l2 : float, default=1e-3
         L1/L2 kernel regularization of the dense layers.
-    epochs : int, default=30
-    batch_size : int, default=32
-    optimizer : str, default="adam"
-    learning_rate : float, default=0.001
-    reduce_lr_patience : int or None, default=3
-        ``ReduceLROnPlateau`` patience (halves the learning rate).
-    early_stopping, patience, validation_split, class_weight, augmenter, \
-mixed_precision, callbacks, random_state, verbose
-        See :class:`SERKerasClassifier`.
+    **training
+        Training parameters of :class:`SERKerasClassifier`, with this
+        model's paper defaults ``epochs=30, reduce_lr_patience=3``.
 
     Examples
     --------
@@ -62,6 +57,8 @@ mixed_precision, callbacks, random_state, verbose
     (2,)
     """
 
+    _training_defaults = dict(epochs=30, reduce_lr_patience=3)
+
     def __init__(
         self,
         *,
@@ -71,28 +68,9 @@ mixed_precision, callbacks, random_state, verbose
         dense_units=(128, 64),
         l1=1e-3,
         l2=1e-3,
-        epochs=30,
-        batch_size=32,
-        optimizer="adam",
-        learning_rate=0.001,
-        early_stopping=True,
-        patience=10,
-        reduce_lr_patience=3,
-        validation_split=0.2,
-        class_weight=None,
-        augmenter=None,
-        mixed_precision=False,
-        callbacks=None,
-        random_state=None,
-        verbose=0,
+        **training,
     ):
-        super().__init__(
-            epochs=epochs, batch_size=batch_size, optimizer=optimizer,
-            learning_rate=learning_rate, early_stopping=early_stopping, patience=patience,
-            reduce_lr_patience=reduce_lr_patience, validation_split=validation_split,
-            class_weight=class_weight, augmenter=augmenter, mixed_precision=mixed_precision,
-            callbacks=callbacks, random_state=random_state, verbose=verbose,
-        )
+        super().__init__(**training)
         self.filters = filters
         self.kernel_size = kernel_size
         self.dropout = dropout
@@ -129,13 +107,9 @@ class MFCCLSTM(_SequenceModel):
     recurrent_dropout : float, default=0.2
         Recurrent dropout of the first LSTM (disables the cuDNN kernel).
     dense_units : int, default=20
-    epochs : int, default=30
-    batch_size : int, default=32
-    optimizer : str, default="adam"
-    learning_rate : float, default=0.001
-    early_stopping, patience, reduce_lr_patience, validation_split, \
-class_weight, augmenter, mixed_precision, callbacks, random_state, verbose
-        See :class:`SERKerasClassifier`.
+    **training
+        Training parameters of :class:`SERKerasClassifier`, with this
+        model's paper defaults ``epochs=30``.
 
     Examples
     --------
@@ -148,6 +122,8 @@ class_weight, augmenter, mixed_precision, callbacks, random_state, verbose
     (2,)
     """
 
+    _training_defaults = dict(epochs=30)
+
     def __init__(
         self,
         *,
@@ -155,28 +131,9 @@ class_weight, augmenter, mixed_precision, callbacks, random_state, verbose
         dropout=0.1,
         recurrent_dropout=0.2,
         dense_units=20,
-        epochs=30,
-        batch_size=32,
-        optimizer="adam",
-        learning_rate=0.001,
-        early_stopping=True,
-        patience=10,
-        reduce_lr_patience=None,
-        validation_split=0.2,
-        class_weight=None,
-        augmenter=None,
-        mixed_precision=False,
-        callbacks=None,
-        random_state=None,
-        verbose=0,
+        **training,
     ):
-        super().__init__(
-            epochs=epochs, batch_size=batch_size, optimizer=optimizer,
-            learning_rate=learning_rate, early_stopping=early_stopping, patience=patience,
-            reduce_lr_patience=reduce_lr_patience, validation_split=validation_split,
-            class_weight=class_weight, augmenter=augmenter, mixed_precision=mixed_precision,
-            callbacks=callbacks, random_state=random_state, verbose=verbose,
-        )
+        super().__init__(**training)
         self.lstm_units = lstm_units
         self.dropout = dropout
         self.recurrent_dropout = recurrent_dropout
@@ -213,13 +170,9 @@ class MFCCCNNLSTM(_SequenceModel):
     dense_units : int, default=64
     l1 : float, default=5e-3
     l2 : float, default=1e-3
-    epochs : int, default=30
-    batch_size : int, default=32
-    optimizer : str, default="adam"
-    learning_rate : float, default=0.001
-    early_stopping, patience, reduce_lr_patience, validation_split, \
-class_weight, augmenter, mixed_precision, callbacks, random_state, verbose
-        See :class:`SERKerasClassifier`.
+    **training
+        Training parameters of :class:`SERKerasClassifier`, with this
+        model's paper defaults ``epochs=30``.
 
     Examples
     --------
@@ -231,6 +184,8 @@ class_weight, augmenter, mixed_precision, callbacks, random_state, verbose
     >>> MFCCCNNLSTM(lstm_units=8, epochs=2, random_state=0).fit(X, y).predict(X[:2]).shape
     (2,)
     """
+
+    _training_defaults = dict(epochs=30)
 
     def __init__(
         self,
@@ -244,28 +199,9 @@ class_weight, augmenter, mixed_precision, callbacks, random_state, verbose
         dense_units=64,
         l1=5e-3,
         l2=1e-3,
-        epochs=30,
-        batch_size=32,
-        optimizer="adam",
-        learning_rate=0.001,
-        early_stopping=True,
-        patience=10,
-        reduce_lr_patience=None,
-        validation_split=0.2,
-        class_weight=None,
-        augmenter=None,
-        mixed_precision=False,
-        callbacks=None,
-        random_state=None,
-        verbose=0,
+        **training,
     ):
-        super().__init__(
-            epochs=epochs, batch_size=batch_size, optimizer=optimizer,
-            learning_rate=learning_rate, early_stopping=early_stopping, patience=patience,
-            reduce_lr_patience=reduce_lr_patience, validation_split=validation_split,
-            class_weight=class_weight, augmenter=augmenter, mixed_precision=mixed_precision,
-            callbacks=callbacks, random_state=random_state, verbose=verbose,
-        )
+        super().__init__(**training)
         self.filters = filters
         self.kernel_size = kernel_size
         self.lstm_units = lstm_units
@@ -307,15 +243,11 @@ class SpectrogramCNN1D(_SequenceModel):
         Max pooling after the first two convolutions.
     dense_units : int, default=128
     dropout : float, default=0.1
-    epochs : int, default=200
-        The paper trains 500 epochs; early stopping usually ends sooner.
-    batch_size : int, default=20
-    optimizer : str, default="rmsprop"
-    learning_rate : float, default=5e-5
-    patience : int, default=20
-    early_stopping, reduce_lr_patience, validation_split, class_weight, \
-augmenter, mixed_precision, callbacks, random_state, verbose
-        See :class:`SERKerasClassifier`.
+    **training
+        Training parameters of :class:`SERKerasClassifier`, with this
+        model's paper defaults ``epochs=200, batch_size=20,
+        optimizer="rmsprop", learning_rate=5e-5, patience=20`` (the paper
+        trains 500 epochs; early stopping usually ends sooner).
 
     Notes
     -----
@@ -335,6 +267,9 @@ augmenter, mixed_precision, callbacks, random_state, verbose
     (2,)
     """
 
+    _training_defaults = dict(epochs=200, batch_size=20, optimizer="rmsprop", learning_rate=5e-5,
+                              patience=20)
+
     _input_ndims = (2, 3)
     _input_description = "(n_clips, n_steps, n_features) or (n_clips, d)"
 
@@ -346,28 +281,9 @@ augmenter, mixed_precision, callbacks, random_state, verbose
         pool_size=2,
         dense_units=128,
         dropout=0.1,
-        epochs=200,
-        batch_size=20,
-        optimizer="rmsprop",
-        learning_rate=5e-5,
-        early_stopping=True,
-        patience=20,
-        reduce_lr_patience=None,
-        validation_split=0.2,
-        class_weight=None,
-        augmenter=None,
-        mixed_precision=False,
-        callbacks=None,
-        random_state=None,
-        verbose=0,
+        **training,
     ):
-        super().__init__(
-            epochs=epochs, batch_size=batch_size, optimizer=optimizer,
-            learning_rate=learning_rate, early_stopping=early_stopping, patience=patience,
-            reduce_lr_patience=reduce_lr_patience, validation_split=validation_split,
-            class_weight=class_weight, augmenter=augmenter, mixed_precision=mixed_precision,
-            callbacks=callbacks, random_state=random_state, verbose=verbose,
-        )
+        super().__init__(**training)
         self.filters = filters
         self.kernel_size = kernel_size
         self.pool_size = pool_size
