@@ -162,7 +162,9 @@ def _custom_corpus(name: str, rest: str, **kwargs):
     if name == "folders":
         root, _, regex = rest.partition(":speaker=")
         if not os.path.isdir(root):
-            raise CLIError(f"corpus folder not found for --corpus folders:{root} ({root!r} is not a folder)")
+            raise CLIError(
+                f"corpus folder not found for --corpus folders:{root} ({root!r} is not a folder)"
+            )
         return datasets.load_folders(root, speaker=regex or None, **kwargs)
     path, options = rest, {}
     head, _, tail = rest.rpartition(":")

@@ -451,11 +451,14 @@ def resume_output(path: str | os.PathLike, fmt: str, columns: list[str]) -> tupl
 
 
 def _line_starts_with_file(line: str, name: str, fmt: str) -> bool:
+    """Whether a cut line may be a row of file ``name`` (when in doubt yes: it is redone)."""
     if fmt == "jsonl":
-        return line.startswith(json.dumps({"file": name})[:-1])
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="").writerow([name, ""])
-    return line.startswith(buffer.getvalue()[:-1])
+        key = json.dumps({"file": name})[:-1] + ","
+    else:
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="").writerow([name, ""])
+        key = buffer.getvalue()  # the file's cell and its comma
+    return line.startswith(key) or key.startswith(line)
 
 
 def _errors_of(lines: list[str], fmt: str) -> list[str | None]:

@@ -194,3 +194,14 @@ def test_writer_and_resume(model, files, tmp_path):
     with pytest.raises(ValueError, match="line 1 is not a jsonl prediction row"):
         resume_output(tmp_path / "junk.jsonl", "jsonl", [])
     assert resume_output(tmp_path / "absent.csv", "csv", writer.columns) == ({}, False)
+    # CSV: a timeline cut inside its rows is dropped whole; a longer name is another file.
+    stream = io.StringIO()
+    timeline = PredictionWriter(stream, "csv")
+    timeline.write([{"file": "a.wav", "start": 0, "end": 1, "label": "x", "error": None}])
+    timeline.write([{"file": "a.wav2", "start": s, "end": s + 1, "label": "y", "error": None}
+                    for s in range(3)])  # fmt: skip
+    cut = tmp_path / "cut.csv"
+    cut.write_text(stream.getvalue()[:-8])
+    done, has_header = resume_output(cut, "csv", timeline.columns)
+    assert done == {"a.wav": None} and has_header
+    assert cut.read_text() == "file,start,end,label,error\na.wav,0,1,x,\n"
