@@ -170,3 +170,10 @@ def test_recommended_deep_recipe_clones_and_pickles():
     assert isinstance(pipe.named_steps["model"], AttentionCNN)
     copy = pickle.loads(pickle.dumps(clone(pipe)))
     assert copy.get_params()["model__crop_frames"] == 150
+
+
+def test_small_batches_skip_model_predict_with_identical_outputs():
+    est = AttentionCNN(epochs=1, batch_size=4, **TINY).fit(X, Y)
+    direct = est.predict_proba(X[:4])  # <= batch_size: one direct model call
+    np.testing.assert_allclose(direct, est.model_.predict(X[:4], verbose=0), atol=1e-6)
+    np.testing.assert_allclose(est.predict_proba(X)[:4], direct, atol=1e-6)  # batched predict

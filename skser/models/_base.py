@@ -29,6 +29,7 @@ import numpy as np
 from scikeras.utils.random_state import tensorflow_random_state
 from scikeras.wrappers import KerasClassifier
 from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import GroupShuffleSplit, ShuffleSplit, StratifiedShuffleSplit
 from sklearn.utils import ClassifierTags
 from sklearn.utils.class_weight import compute_sample_weight
@@ -562,6 +563,24 @@ class SERKerasClassifier(KerasClassifier):
         # would bloat or break pickles); nothing runs at predict time.
         self._fit_callbacks = []
         self._predict_callbacks = []
+
+    def _predict_raw(self, X, **kwargs):
+        """Class probabilities; small batches skip ``Model.predict``'s per-call overhead.
+
+        Up to ``batch_size`` clips (a clip-by-clip service, a CLI call) go
+        through one direct ``model(X, training=False)`` call; larger inputs
+        use Keras' batched ``predict``. Both run the same inference graph.
+        """
+        if not self.initialized_:
+            raise NotFittedError(f"{type(self).__name__} needs to be fitted before predicting.")
+        X, _ = self._validate_data(X=X, y=None)
+        X = self.feature_encoder_.transform(X)
+        if kwargs or len(X) > self.batch_size:
+            kwargs.setdefault("batch_size", self.batch_size)
+            kwargs.setdefault("verbose", self.verbose)
+            return self.model_.predict(X, **kwargs)
+        return keras.ops.convert_to_numpy(
+            self.model_(np.asarray(X, dtype=np.float32), training=False))
 
     def _validate_data(self, X=None, y=None, reset=False, y_numeric=False):
         name = type(self).__name__
