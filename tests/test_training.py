@@ -177,3 +177,15 @@ def test_small_batches_skip_model_predict_with_identical_outputs():
     direct = est.predict_proba(X[:4])  # <= batch_size: one direct model call
     np.testing.assert_allclose(direct, est.model_.predict(X[:4], verbose=0), atol=1e-6)
     np.testing.assert_allclose(est.predict_proba(X)[:4], direct, atol=1e-6)  # batched predict
+
+
+def test_recommended_deep_runs_from_audio_clip_by_clip():
+    from skser.datasets import make_synthetic_corpus
+
+    corpus = make_synthetic_corpus(n_speakers=2, n_per_class=2, duration=1.0)
+    pipe = make_ser_pipeline("recommended-deep", random_state=0, model__epochs=1,
+                             model__filters=(4, 4), model__attention_units=4)
+    pipe.fit(corpus.X, corpus.y)
+    one = pipe.predict_proba(corpus.X[:1])  # a single clip, no speaker id
+    assert one.shape == (1, len(np.unique(corpus.y)))
+    np.testing.assert_allclose(pipe.predict_proba(corpus.X[:3])[:1], one, atol=1e-5)
