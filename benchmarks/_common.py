@@ -154,3 +154,19 @@ def format_uar(row: dict) -> str:
     if row.get("folds_run") == 1:
         return f"{row['uar']:.3f}"
     return f"{row['uar']:.3f} ± {row['uar_std']:.3f}"
+
+
+def format_deployment(row: dict) -> str:
+    """Deployment UAR (no speaker ids at prediction) of a row; '—' for rows measured before."""
+    if "uar_deployment" not in row:
+        return "—"
+    return format_uar({"uar": row["uar_deployment"], "uar_std": row["uar_deployment_std"],
+                       "folds_run": row.get("folds_run")})  # fmt: skip
+
+
+def format_ci(row: dict, key: str = "uar_pooled_ci95") -> str:
+    """95 % speaker-bootstrap interval of the pooled UAR; '—' for rows measured before."""
+    if key not in row:
+        return "—"
+    low, high = row[key]
+    return f"{low:.2f}–{high:.2f}"

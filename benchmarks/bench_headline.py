@@ -6,6 +6,17 @@ Tasks (each a corpus and a protocol; a speaker is never in train and test):
 - ``emovo``: EMOVO, 7 emotions, leave-one-speaker-out (6 folds).
 - ``ravdess4``: RAVDESS angry/happy/sad/neutral, leave-one-subject-out (24
   folds), the CNN-RNN paper's protocol, for the classical recipes.
+- ``ravdess8-unbalanced`` / ``emovo-unbalanced``: each speaker keeps the clips
+  of only 1-2 (EMOVO: 2-3) emotions (``skser.datasets.unbalance_speakers``,
+  seed 0), as on natural speech; 5-fold GroupKFold / leave-one-speaker-out.
+  TESS has two speakers only, so it cannot give such a fixture.
+- ``loco``: leave-one-corpus-out over RAVDESS, EMOVO and TESS on their six
+  shared emotions (a model trained on two corpora tests the third).
+
+Every recipe is fitted once per fold and scored under two protocols: lab
+(``adaptation="speaker"``: the test speakers' unlabeled statistics reach
+the model) and deployment (``"none"``: every clip alone, no speaker ids).
+Recipes without per-speaker steps give the same number under both.
 
 For each recipe: UAR mean ± std over folds, accuracy, fit time per fold and
 inference time per clip (features included). Features are cached per clip
@@ -34,6 +45,8 @@ from _common import (
     RESULTS,
     YAMNET,
     enable_feature_cache,
+    format_ci,
+    format_deployment,
     format_uar,
     markdown_table,
     provenance,
@@ -44,18 +57,47 @@ from _common import (
 from sklearn.model_selection import GroupKFold, LeaveOneGroupOut
 
 import skser
+from skser.datasets import combine, unbalance_speakers
+from skser.model_selection import LeaveOneCorpusOut
 from skser.recipes import list_recipes
 
+#: The six emotions RAVDESS, EMOVO and TESS share.
+SHARED_EMOTIONS = ["anger", "disgust", "fear", "happiness", "neutral", "sadness"]
+
+
+def _load(name, label_map=None):
+    return getattr(skser.datasets, f"load_{name}")(require(DATA / name, name), label_map=label_map)
+
+
+def _loco_corpus():
+    corpora = [_load(name) for name in ("ravdess", "emovo", "tess")]
+    return combine(corpora, emotions=SHARED_EMOTIONS)
+
+
+# name: (title, corpus loader, splitter for the corpus)
 TASKS = {
-    "ravdess8": ("RAVDESS, 8 emotions", "ravdess", None, lambda: GroupKFold(n_splits=5)),
-    "emovo": ("EMOVO, 7 emotions", "emovo", None, LeaveOneGroupOut),
-    "ravdess4": ("RAVDESS, 4 classes (ang/hap/sad/neu)", "ravdess", "4class", LeaveOneGroupOut),
-}
+    "ravdess8": ("RAVDESS, 8 emotions", lambda: _load("ravdess"), lambda c: GroupKFold(5)),
+    "emovo": ("EMOVO, 7 emotions", lambda: _load("emovo"), lambda c: LeaveOneGroupOut()),
+    "ravdess4": ("RAVDESS, 4 classes (ang/hap/sad/neu)", lambda: _load("ravdess", "4class"),
+                 lambda c: LeaveOneGroupOut()),
+    "ravdess8-unbalanced": ("RAVDESS, 8 emotions, 1-2 emotions per speaker",
+                            lambda: unbalance_speakers(_load("ravdess")),
+                            lambda c: GroupKFold(5)),
+    "emovo-unbalanced": ("EMOVO, 7 emotions, 2-3 emotions per speaker",
+                         lambda: unbalance_speakers(_load("emovo"), emotions_per_speaker=(2, 3)),
+                         lambda c: LeaveOneGroupOut()),
+    "loco": ("Leave one corpus out: RAVDESS / EMOVO / TESS, 6 shared emotions", _loco_corpus,
+             lambda c: LeaveOneCorpusOut(c.frame["corpus"])),
+}  # fmt: skip
+PROTOCOLS = ["speaker", "none"]
 # What the papers and the literature report for comparison (speaker-independent).
 REFERENCE = {
     "ravdess8": "best published non-self-supervised speaker-independent UAR we know: 0.623",
     "ravdess4": "CNN-RNN paper (YAMNet-LSTM, LOSO): UAR 0.711",
     "emovo": "",
+    "ravdess8-unbalanced": "",
+    "emovo-unbalanced": "",
+    "loco": "",
 }
 
 # Deep recipes whose published settings cannot train within the epoch budget get
@@ -88,14 +130,13 @@ class _FirstFolds:
 
 
 def run_task(task: str, recipes: list[str], args, on_result) -> None:
-    title, corpus_name, label_map, make_cv = TASKS[task]
-    loader = getattr(skser.datasets, f"load_{corpus_name}")
-    corpus = loader(require(DATA / corpus_name, title), label_map=label_map)
+    title, load_corpus, make_cv = TASKS[task]
+    corpus = load_corpus()
     table = list_recipes().set_index("name")
     rows = {}
     for name in recipes:
         deep = table.loc[name, "family"] not in ("baseline", "fusion")
-        cv = make_cv()
+        cv = make_cv(corpus)
         if deep and args.deep_folds:
             cv = _FirstFolds(cv, args.deep_folds)
         pipe = skser.make_ser_pipeline(name, yamnet_weights=str(YAMNET), n_jobs=args.n_jobs)
@@ -110,13 +151,24 @@ def run_task(task: str, recipes: list[str], args, on_result) -> None:
             warnings.simplefilter("ignore", UserWarning)
             if name == "crnn-yamnet-lstm" and not pipe.get_params()["model__backbone_trainable"]:
                 report, extra_predict_ms = _evaluate_frozen_backbone_crnn(pipe, corpus, cv)
+                deployed = report  # no per-speaker step: both protocols are the same
                 notes.append("frozen YAMNet run once per segment")
             else:
-                report = skser.evaluate(pipe, corpus.X, corpus.y, groups=corpus.groups, cv=cv)
+                reports = skser.evaluate(
+                    pipe, corpus.X, corpus.y, groups=corpus.groups, cv=cv, adaptation=PROTOCOLS
+                )
+                report, deployed = reports["speaker"], reports["none"]
         wall = time.perf_counter() - started
+        ci, ci_deployed = report.uar_ci(), deployed.uar_ci()
         rows[name] = {
             "uar": report.uar,
             "uar_std": report.uar_std,
+            "uar_pooled_ci95": [ci.low, ci.high],
+            "uar_deployment": deployed.uar,
+            "uar_deployment_std": deployed.uar_std,
+            "uar_deployment_pooled_ci95": [ci_deployed.low, ci_deployed.high],
+            "fold_uar": [f["uar"] for f in report.folds],
+            "fold_uar_deployment": [f["uar"] for f in deployed.folds],
             "uar_pooled": report.uar_pooled,
             "accuracy": report.accuracy,
             "roc_auc": report.roc_auc,
@@ -133,19 +185,19 @@ def run_task(task: str, recipes: list[str], args, on_result) -> None:
             "protocol": report.protocol,
             "speaker_independent": report.speaker_independent,
         }
-        print(f"    UAR {report.uar:.3f} ± {report.uar_std:.3f}  ({wall:.0f} s)", flush=True)
+        print(f"    UAR lab {report.uar:.3f} ± {report.uar_std:.3f}, deployment "
+              f"{deployed.uar:.3f} ± {deployed.uar_std:.3f}  ({wall:.0f} s)", flush=True)
         if name == "recommended":
             rows[name]["confusion_png"] = save_confusion_png(
                 report, f"headline_{task}_recommended", f"recommended, {title}: UAR {report.uar:.3f}"
             )
         on_result(task, {
             "title": title,
-            "corpus": corpus_name,
-            "label_map": label_map,
+            "corpus": corpus.name,
             "n_clips": len(corpus.y),
             "n_speakers": len(set(corpus.groups)),
             "classes": sorted(set(corpus.y)),
-            "protocol": type(make_cv()).__name__ + (" (5 folds)" if task == "ravdess8" else ""),
+            "protocol": f"{type(cv).__name__} ({cv.get_n_splits(corpus.X, corpus.y, corpus.groups)} folds)",
             "seed": 0,
             "reference": REFERENCE[task],
             "recipes": {name: rows[name]},
@@ -180,7 +232,11 @@ def to_markdown(results: dict) -> str:
         "# Headline: speaker-independent results of every recipe",
         "",
         "A speaker is never in both train and test. UAR = unweighted average recall "
-        "(mean over folds ± std). Times on the machine in the provenance block of "
+        "(mean over folds ± std). **lab**: the test speakers' unlabeled clips give "
+        "per-speaker statistics (`adaptation=\"speaker\"`); **deployment**: every clip "
+        "predicted alone without speaker ids (`adaptation=\"none\"`, what `skser predict` "
+        "does), from the same fitted models; the same number for recipes without a "
+        "per-speaker step. 95 % CI: speaker-level bootstrap of the pooled lab UAR. Times on the machine in the provenance block of "
         "`headline.json`; fit time per fold, inference per clip including feature "
         "extraction (features are cached across recipes, so first-run extraction "
         "time is not in the fit times). Deep recipes ran with at most the epochs in "
@@ -201,6 +257,8 @@ def to_markdown(results: dict) -> str:
             rows.append([
                 f"**{name}**" if name == "recommended" else name,
                 format_uar(r),
+                format_ci(r),
+                format_deployment(r),
                 f"{r['accuracy']:.3f}",
                 f"{r['fit_time_per_fold_s']:.1f}",
                 f"{r['predict_time_per_clip_ms']:.1f}",
@@ -208,7 +266,8 @@ def to_markdown(results: dict) -> str:
                 note,
             ])  # fmt: skip
         out.append(markdown_table(
-            ["recipe", "UAR", "accuracy", "fit s/fold", "predict ms/clip", "folds", "budget"], rows
+            ["recipe", "UAR lab", "95 % CI", "UAR deployment", "accuracy", "fit s/fold",
+             "predict ms/clip", "folds", "budget"], rows
         ))  # fmt: skip
     return "\n".join(out)
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from _common import format_uar
+from _common import format_ci, format_deployment, format_uar
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "benchmarks" / "results"
@@ -28,7 +28,10 @@ def headline_section() -> list[str]:
     hw = data["provenance"]["hardware"]
     lines = [
         "Speaker-independent (no speaker in both train and test); UAR = unweighted average "
-        "recall, mean ± std over folds. Measured by `benchmarks/bench_headline.py` on "
+        "recall, mean ± std over folds. **lab**: per-speaker statistics from the test "
+        "speakers' unlabeled clips; **deployment**: each clip alone, no speaker ids (what "
+        "`skser predict` does); 95 % CI: speaker-level bootstrap of the pooled lab UAR; "
+        "— : not measured in that protocol. Measured by `benchmarks/bench_headline.py` on "
         f"{hw['cpu_count']} CPU cores ({hw['device']}); latest run at commit "
         f"{data['provenance']['commit']}, each row's own commit in "
         "`benchmarks/results/headline.json`.",
@@ -38,7 +41,11 @@ def headline_section() -> list[str]:
         lines += [f"**{task['title']}** — {task['protocol']}, {task['n_speakers']} speakers"]
         if task["reference"]:
             lines[-1] += f" ({task['reference']})"
-        lines += ["", "| recipe | UAR | accuracy | fit s/fold | predict ms/clip |", "|---|---|---|---|---|"]
+        lines += [
+            "",
+            "| recipe | UAR lab | 95 % CI | UAR deployment | accuracy | fit s/fold | predict ms/clip |",
+            "|---|---|---|---|---|---|---|",
+        ]
         ordered = sorted(task["recipes"].items(), key=lambda kv: -kv[1]["uar"])
         for name, r in ordered:
             shown = f"**{name}**" if name == "recommended" else name
@@ -48,7 +55,8 @@ def headline_section() -> list[str]:
                 changed += "".join(f", {text}" for text in r.get("notes", []))
                 partial = f" ({_folds(r)}, ≤{r['epochs_max']} epochs{changed})"
             lines.append(
-                f"| {shown}{partial} | {format_uar(r)} | {r['accuracy']:.3f} | "
+                f"| {shown}{partial} | {format_uar(r)} | {format_ci(r)} | {format_deployment(r)} | "
+                f"{r['accuracy']:.3f} | "
                 f"{r['fit_time_per_fold_s']:.1f} | {r['predict_time_per_clip_ms']:.1f} |"
             )
         lines.append("")

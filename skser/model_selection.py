@@ -19,7 +19,9 @@ from sklearn import config_context
 from sklearn.base import clone
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import (
+    BaseCrossValidator,
     LeaveOneGroupOut,
+    PredefinedSplit,
     StratifiedGroupKFold,
     StratifiedKFold,
     check_cv,
@@ -33,6 +35,11 @@ from skser.metrics import class_accuracy, normalized_confusion_matrix, unweighte
 __all__ = [
     "evaluate",
     "default_cv",
+    "ADAPTATIONS",
+    "parse_adaptation",
+    "enroll_speakers",
+    "evaluate_cross_corpus",
+    "LeaveOneCorpusOut",
     "EvaluationReport",
     "SpeakerLeakageWarning",
     "check_speaker_independent",
@@ -40,6 +47,44 @@ __all__ = [
 
 #: Up to this many speakers the default protocol is leave-one-speaker-out.
 LOSO_MAX_SPEAKERS = 12
+
+#: The adaptation protocols of :func:`evaluate`: what a test speaker contributes
+#: at prediction time (``"enroll:K"`` takes any positive K).
+ADAPTATIONS = {
+    "speaker": "per-test-speaker statistics from all of its unlabeled test clips (lab)",
+    "none": "every test clip predicted alone, no speaker ids at prediction (deployment)",
+    "enroll:K": "K unlabeled clips per test speaker give its statistics; the others are scored",
+}
+
+
+def parse_adaptation(adaptation) -> tuple[str, int | None]:
+    """Check an adaptation protocol; returns ``(mode, K)`` (K only for ``"enroll:K"``).
+
+    Examples
+    --------
+    >>> parse_adaptation("enroll:5")
+    ('enroll', 5)
+    >>> parse_adaptation("none")
+    ('none', None)
+    """
+    if adaptation in ("speaker", "none"):
+        return adaptation, None
+    if isinstance(adaptation, str) and adaptation.startswith("enroll:"):
+        count = adaptation.removeprefix("enroll:")
+        if count.isascii() and count.isdigit() and int(count) >= 1:
+            return "enroll", int(count)
+    raise ValueError(
+        f"adaptation must be 'speaker', 'none' or 'enroll:K' with a positive integer K "
+        f"(e.g. 'enroll:5'), got {adaptation!r}."
+    )
+
+
+def describe_adaptation(adaptation: str) -> str:
+    """One line saying what ``adaptation`` means, for reports."""
+    mode, count = parse_adaptation(adaptation)
+    if mode == "enroll":
+        return ADAPTATIONS["enroll:K"].replace("K ", f"{count} ", 1)
+    return ADAPTATIONS[mode]
 
 
 class SpeakerLeakageWarning(UserWarning):
@@ -106,6 +151,10 @@ class EvaluationReport:
         input order (a hold-out split tests only part of the clips).
     y_proba : ndarray or None
         Out-of-fold class probabilities (columns in ``labels`` order).
+    adaptation : str
+        What a test speaker contributed at prediction time (see
+        :data:`ADAPTATIONS`): ``"speaker"`` (lab), ``"none"`` (deployment) or
+        ``"enroll:K"``.
     """
 
     uar: float
@@ -127,6 +176,7 @@ class EvaluationReport:
     y_true: np.ndarray = field(repr=False)
     y_pred: np.ndarray = field(repr=False)
     y_proba: np.ndarray | None = field(default=None, repr=False)
+    adaptation: str = "speaker"
     groups: np.ndarray | None = field(default=None, repr=False)
 
     @property
@@ -153,6 +203,8 @@ class EvaluationReport:
             f"**{self.evaluation}** — {self.protocol}; {self.n_clips} clips"
             + (f", {self.n_speakers} speakers" if self.n_speakers else ""),
             "",
+            f"Adaptation: `{self.adaptation}` — {describe_adaptation(self.adaptation)}.",
+            "",
             "| metric | value |",
             "|---|---|",
             f"| UAR (mean ± std over folds) | {self.uar:.3f} ± {self.uar_std:.3f} |",
@@ -178,6 +230,7 @@ class EvaluationReport:
             f"{self.evaluation.upper()} evaluation: {self.protocol}",
             f"  clips {self.n_clips}"
             + (f", speakers {self.n_speakers}" if self.n_speakers else ""),
+            f"  adaptation {self.adaptation}: {describe_adaptation(self.adaptation)}",
             f"  UAR       {self.uar:.3f} ± {self.uar_std:.3f} (pooled {self.uar_pooled:.3f}"
             f"{self._ci_text(' [95 % CI {:.3f}-{:.3f}]')}, chance {1 / len(self.labels):.3f})",
             f"  accuracy  {self.accuracy:.3f} ± {self.accuracy_std:.3f}",
@@ -265,8 +318,10 @@ def evaluate(
     *,
     groups=None,
     cv=None,
+    adaptation: str = "speaker",
     n_jobs: int | None = None,
     verbose: bool = False,
+    random_state: int = 0,
 ) -> EvaluationReport:
     """Cross-validate ``estimator`` speaker-independently and report UAR first.
 
@@ -288,14 +343,31 @@ def evaluate(
         Default: leave-one-speaker-out for at most 12 speakers, else
         ``StratifiedGroupKFold(5)``. An int means that many
         ``StratifiedGroupKFold`` folds (``StratifiedKFold`` without groups).
+        :class:`LeaveOneCorpusOut` tests each corpus of a combined corpus
+        with a model trained on the others.
+    adaptation : {"speaker", "none"}, "enroll:K", or a list of them, default="speaker"
+        What a test speaker contributes at prediction time. A list fits each
+        fold once, predicts under every protocol and returns a dict of
+        reports keyed by protocol. ``"speaker"`` (the
+        lab protocol): the test speakers' ids reach ``predict``, so per-speaker
+        steps use the statistics of all of a speaker's unlabeled test clips.
+        ``"none"`` (deployment, what ``skser predict`` does): no speaker id
+        reaches any prediction step, so every test clip is predicted on its own
+        (skser's steps treat clips independently without ids). ``"enroll:K"``:
+        ``K`` unlabeled clips of each test speaker (drawn with
+        ``random_state``) enroll the speaker (:func:`enroll_speakers`), and
+        only its other clips are predicted and scored. Training speakers' ids
+        always reach ``fit``. The report states the protocol.
     n_jobs : int, optional
         Folds run in parallel with joblib.
     verbose : bool
         Progress bar over folds.
+    random_state : int, default=0
+        Seed of the enrollment draw of ``adaptation="enroll:K"``.
 
     Returns
     -------
-    EvaluationReport
+    EvaluationReport, or dict of them when ``adaptation`` is a list
 
     Warns
     -----
@@ -317,8 +389,16 @@ def evaluate(
     """
     y = np.asarray(y)
     n = len(y)
+    several = not isinstance(adaptation, str)
+    # Enrollment changes the fitted model, so it is predicted last.
+    adaptations = sorted(adaptation if several else [adaptation],
+                         key=lambda a: parse_adaptation(a)[0] == "enroll")  # fmt: skip
+    if not adaptations or len(set(adaptations)) < len(adaptations):
+        raise ValueError(f"adaptation must name distinct protocols, got {adaptation!r}.")
     if n == 0:
         raise ValueError("evaluate() needs at least one clip; y is empty.")
+    if groups is None and any(parse_adaptation(a)[0] == "enroll" for a in adaptations):
+        raise ValueError(f"adaptation={adaptation!r} needs the speaker ids: pass groups=.")
     if hasattr(X, "__len__") and len(X) != n:
         raise ValueError(f"X has {len(X)} clips but y has {n} labels.")
     if groups is not None:
@@ -354,9 +434,20 @@ def evaluate(
             )
     _warn_missing_classes(splits, y, groups)
     routing = _groups_routing(estimator) if groups is not None else {}
+    # Per adaptation, per fold: (test clips scored, enrollment clips or None).
+    tests = {}
+    for a in adaptations:
+        mode, n_enroll = parse_adaptation(a)
+        if mode == "enroll":
+            tests[a] = _enrollment_splits(splits, groups, n_enroll, random_state)
+        else:
+            tests[a] = [(test, None) for _, test in splits]
     jobs = (
-        delayed(_fit_and_predict)(clone(estimator), X, y, groups, train, test, routing)
-        for train, test in splits
+        delayed(_fit_and_predict)(
+            clone(estimator), X, y, groups, train, [tests[a][i] for a in adaptations],
+            [parse_adaptation(a)[0] for a in adaptations], routing,
+        )  # fmt: skip
+        for i, (train, _) in enumerate(splits)
     )
     if verbose:
         from tqdm.auto import tqdm
@@ -364,7 +455,39 @@ def evaluate(
         jobs = tqdm(list(jobs), desc="folds", unit="fold")
     with config_context(enable_metadata_routing=True):
         results = Parallel(n_jobs=n_jobs)(jobs)
-    return _build_report(results, splits, y, groups, splitter, speaker_independent)
+    reports = {}
+    for j, a in enumerate(adaptations):
+        fold_results = [(*fold[j][:3], fit_time, fold[j][3]) for fold, fit_time in results]
+        fold_splits = [(train, tests[a][i][0]) for i, (train, _) in enumerate(splits)]
+        reports[a] = _build_report(
+            fold_results, fold_splits, y, groups, splitter, speaker_independent, a
+        )
+    if several:
+        return {a: reports[a] for a in adaptation}
+    return reports[adaptation]
+
+
+def _enrollment_splits(splits, groups, n_enroll, random_state):
+    """Split each test part into enrollment clips (K per speaker) and scored clips.
+
+    A speaker with at most K clips cannot be scored (all its clips would enroll
+    it): that is an error naming the speaker, not a silent drop.
+    """
+    rng = np.random.default_rng(random_state)
+    out = []
+    for _, test in splits:
+        enroll = []
+        for speaker in np.unique(groups[test]):
+            rows = test[groups[test] == speaker]
+            if len(rows) <= n_enroll:
+                raise ValueError(
+                    f"adaptation='enroll:{n_enroll}': test speaker {speaker!r} has only "
+                    f"{len(rows)} clips, so none would be left to score. Use a smaller K."
+                )
+            enroll.append(rng.choice(rows, size=n_enroll, replace=False))
+        enroll = np.sort(np.concatenate(enroll))
+        out.append((np.setdiff1d(test, enroll), enroll))
+    return out
 
 
 def _warn_missing_classes(splits, y, groups) -> None:
@@ -414,25 +537,102 @@ def _groups_routing(estimator) -> dict[str, bool]:
             return {}
 
 
-def _fit_and_predict(estimator, X, y, groups, train, test, routing):
-    X_train, X_test = _safe_indexing(X, train), _safe_indexing(X, test)
+def _fit_and_predict(estimator, X, y, groups, train, tests, modes, routing):
+    """Fit once on ``train``; predict each ``(test, enroll)`` under its mode.
+
+    Returns ``([(y_pred, proba, classes, predict_time) per mode], fit_time)``.
+    """
     fit_params = {"groups": groups[train]} if routing.get("fit") else {}
     started = time.perf_counter()
-    estimator.fit(X_train, y[train], **fit_params)
+    estimator.fit(_safe_indexing(X, train), y[train], **fit_params)
     fit_time = time.perf_counter() - started
-    started = time.perf_counter()
-    predict_params = {"groups": groups[test]} if routing.get("predict") else {}
-    y_pred = np.asarray(estimator.predict(X_test, **predict_params))
-    predict_time = time.perf_counter() - started
-    proba, classes = None, None
-    if hasattr(estimator, "predict_proba"):
-        proba_params = {"groups": groups[test]} if routing.get("predict_proba") else {}
-        proba = np.asarray(estimator.predict_proba(X_test, **proba_params), dtype=float)
-        classes = np.asarray(estimator.classes_)
-    return y_pred, proba, classes, fit_time, predict_time
+    out = []
+    for (test, enroll), mode in zip(tests, modes, strict=True):
+        if mode == "enroll":
+            enroll_speakers(estimator, _safe_indexing(X, enroll), groups[enroll])
+
+        def params_for(method, test=test, mode=mode):
+            # "none": no speaker id reaches prediction (deployment).
+            routed = mode != "none" and routing.get(method)
+            return {"groups": groups[test]} if routed else {}
+
+        X_test = _safe_indexing(X, test)
+        started = time.perf_counter()
+        y_pred = np.asarray(estimator.predict(X_test, **params_for("predict")))
+        predict_time = time.perf_counter() - started
+        proba, classes = None, None
+        if hasattr(estimator, "predict_proba"):
+            proba = estimator.predict_proba(X_test, **params_for("predict_proba"))
+            proba = np.asarray(proba, dtype=float)
+            classes = np.asarray(estimator.classes_)
+        out.append((y_pred, proba, classes, predict_time))
+    return out, fit_time
 
 
-def _build_report(results, splits, y, groups, splitter, speaker_independent) -> EvaluationReport:
+def enroll_speakers(estimator, X, groups):
+    """Give a fitted model's speaker-normalization step the statistics of new speakers.
+
+    ``X`` holds unlabeled clips of the speakers in ``groups`` (what the model's
+    ``predict`` takes). They are run through the steps before the
+    normalization step, whose ``enroll`` method stores each speaker's
+    statistics; afterwards ``predict(X_new, groups=...)`` normalizes those
+    speakers with their enrollment statistics, however few clips a call holds
+    (one clip at a time is fine).
+
+    Parameters
+    ----------
+    estimator : fitted Pipeline (or estimator with ``enroll``)
+        The step with an ``enroll(X, groups)`` method must be a top-level step.
+    X : sequence of clips or array-like
+        Enrollment clips.
+    groups : array-like of shape (n_clips,)
+        Speaker id of each enrollment clip.
+
+    Returns
+    -------
+    estimator
+        The same object, enrolled in place.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skser.features import SpeakerStandardScaler
+    >>> rng = np.random.default_rng(0)
+    >>> X, y = rng.normal(size=(40, 3)), np.tile([0, 1], 20)
+    >>> g = np.repeat(["a", "b"], 20)
+    >>> pipe = make_pipeline(SpeakerStandardScaler(), LogisticRegression())
+    >>> _ = pipe.fit(X, y, speakerstandardscaler__groups=g)
+    >>> _ = enroll_speakers(pipe, rng.normal(size=(5, 3)) + 2.0, ["new"] * 5)
+    >>> pipe[0].enrolled_speakers_.tolist()
+    ['new']
+    """
+    from sklearn.pipeline import Pipeline
+
+    groups = np.asarray(groups, dtype=object)
+    if hasattr(estimator, "enroll"):
+        estimator.enroll(X, groups)
+        return estimator
+    if isinstance(estimator, Pipeline):
+        Xt = X
+        for _, step in estimator.steps[:-1]:
+            if hasattr(step, "enroll"):
+                step.enroll(Xt, groups)
+                return estimator
+            if step is None or step == "passthrough":
+                continue
+            Xt = step.transform(Xt)
+    raise ValueError(
+        f"{type(estimator).__name__} has no speaker-normalization step with an enroll() "
+        "method (such as SpeakerStandardScaler) at its top level, so speakers cannot be "
+        "enrolled. Use adaptation='speaker' or 'none'."
+    )
+
+
+def _build_report(
+    results, splits, y, groups, splitter, speaker_independent, adaptation
+) -> EvaluationReport:
     labels = sorted(np.unique(y).tolist())
     y_pred = np.empty_like(y)
     y_proba = np.zeros((len(y), len(labels))) if all(r[1] is not None for r in results) else None
@@ -491,6 +691,7 @@ def _build_report(results, splits, y, groups, splitter, speaker_independent) -> 
         y_true=y,
         y_pred=y_pred,
         y_proba=y_proba,
+        adaptation=adaptation,
         groups=None if groups is None else np.asarray(groups, dtype=object)[tested],
     )
 
@@ -501,3 +702,152 @@ def _macro_auc(y, y_proba, labels) -> float:
     if len(labels) == 2:
         return float(roc_auc_score(y == labels[1], y_proba[:, 1]))
     return float(np.mean([roc_auc_score(y == c, y_proba[:, i]) for i, c in enumerate(labels)]))
+
+
+class LeaveOneCorpusOut(BaseCrossValidator):
+    """Test each corpus with a model trained on all the others.
+
+    A cross-corpus protocol for a combined corpus (:func:`skser.datasets.combine`):
+    one fold per corpus. Speakers of different corpora are different people,
+    so every split is also speaker-independent.
+
+    Parameters
+    ----------
+    corpora : array-like of shape (n_clips,)
+        The corpus of each clip, e.g. ``combined.frame["corpus"]``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> cv = LeaveOneCorpusOut(["a", "a", "b", "b", "c"])
+    >>> [test.tolist() for _, test in cv.split(np.zeros(5))]
+    [[0, 1], [2, 3], [4]]
+    """
+
+    def __init__(self, corpora):
+        self.corpora = corpora
+
+    def _labels(self, n_samples: int | None = None) -> np.ndarray:
+        labels = np.asarray(self.corpora, dtype=object)
+        if labels.ndim != 1:
+            raise ValueError("LeaveOneCorpusOut: corpora must be 1-D, one corpus per clip.")
+        if n_samples is not None and len(labels) != n_samples:
+            raise ValueError(
+                f"LeaveOneCorpusOut has {len(labels)} corpus labels but X has {n_samples} "
+                "clips; pass the corpus column of the same corpus (frame['corpus'])."
+            )
+        if len(np.unique(labels)) < 2:
+            raise ValueError(
+                "LeaveOneCorpusOut needs clips of at least 2 corpora; got "
+                f"{np.unique(labels).tolist()}."
+            )
+        return labels
+
+    def _iter_test_masks(self, X=None, y=None, groups=None):
+        labels = self._labels(None if X is None else len(X))
+        for corpus in np.unique(labels):
+            yield labels == corpus
+
+    def get_n_splits(self, X=None, y=None, groups=None):
+        """Number of corpora."""
+        return len(np.unique(self._labels(None if X is None else len(X))))
+
+
+def _as_corpus_list(corpora, what: str) -> list:
+    from skser.datasets import Corpus
+
+    items = [corpora] if isinstance(corpora, Corpus) else list(corpora)
+    if not items:
+        raise ValueError(f"{what} needs at least one corpus.")
+    for item in items:
+        if not isinstance(item, Corpus):
+            raise TypeError(f"{what} takes Corpus objects, got {type(item).__name__}.")
+    return items
+
+
+def evaluate_cross_corpus(
+    estimator,
+    train,
+    test,
+    *,
+    label_map=None,
+    adaptation: str = "speaker",
+    n_jobs: int | None = None,
+    random_state: int = 0,
+) -> EvaluationReport:
+    """Train on some corpora, test on others; report on the classes they share.
+
+    Parameters
+    ----------
+    estimator : estimator or Pipeline
+        Cloned and fitted on all of ``train``.
+    train, test : Corpus or list of Corpus
+        Several corpora on one side are combined (:func:`skser.datasets.combine`).
+        Only the emotions present in every corpus of both sides are kept; the
+        report's ``protocol`` names them and the corpora.
+    label_map : {"fser8", "4class"}, dict or None
+        Applied to every corpus before the shared classes are taken.
+    adaptation : {"speaker", "none"} or "enroll:K", default="speaker"
+        As in :func:`evaluate`, for the test corpus's speakers.
+    n_jobs : int, optional
+        Passed to :func:`evaluate` (one split: no parallel folds).
+    random_state : int, default=0
+        Seed of the enrollment draw.
+
+    Returns
+    -------
+    EvaluationReport
+
+    Examples
+    --------
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from sklearn.svm import SVC
+    >>> from skser.datasets import make_synthetic_corpus
+    >>> from skser.features import MFCCTransformer
+    >>> a = make_synthetic_corpus(n_speakers=2, n_per_class=2, duration=0.5, random_state=0)
+    >>> b = make_synthetic_corpus(n_speakers=2, n_per_class=2, duration=0.5, random_state=1)
+    >>> pipe = make_pipeline(MFCCTransformer(output="stats"), StandardScaler(), SVC())
+    >>> report = evaluate_cross_corpus(pipe, a, b, adaptation="none")
+    >>> report.adaptation
+    'none'
+    """
+    from skser.datasets import Corpus, combine
+
+    train_list = _as_corpus_list(train, "evaluate_cross_corpus(train=...)")
+    test_list = _as_corpus_list(test, "evaluate_cross_corpus(test=...)")
+    tagged = []
+    for i, corpus in enumerate(train_list + test_list):
+        # Tag copies (never the caller's corpora): which side and which input each clip is.
+        frame = corpus.frame.copy()
+        frame["_source"] = i
+        tagged.append(Corpus(**{**corpus, "frame": frame}))
+    both = combine(tagged, label_map=label_map)
+    source = both.frame["_source"].to_numpy()
+    classes = sorted(
+        set.intersection(*(set(both.y[source == i].tolist()) for i in range(len(tagged))))
+    )
+    if len(classes) < 2:
+        raise ValueError(
+            "The train and test corpora share fewer than 2 emotions "
+            f"({classes}); pass a label_map that maps them onto common classes."
+        )
+    keep = np.isin(both.y, classes)
+    is_test = source[keep] >= len(train_list)
+    names_train = "+".join(c.name for c in train_list)
+    names_test = "+".join(c.name for c in test_list)
+    report = evaluate(
+        estimator,
+        both.X[keep],
+        both.y[keep],
+        groups=both.groups[keep],
+        cv=PredefinedSplit(np.where(is_test, 0, -1)),
+        adaptation=adaptation,
+        n_jobs=n_jobs,
+        random_state=random_state,
+    )
+    report.protocol = (
+        f"cross-corpus: train {names_train}, test {names_test}; "
+        f"shared classes {classes}"
+    )
+    return report

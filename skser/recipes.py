@@ -555,49 +555,31 @@ def _block_classifier(pattern: str, classifier) -> Pipeline:
     return Pipeline([("select", select), ("scale", StandardScaler()), ("clf", classifier)])
 
 
-def _recommended(*, sr, random_state, n_jobs, yamnet_weights):
-    """Prosody + MFCC + YAMNet, per-speaker normalization, late fusion of three classifiers.
+def _recommended_features(*, sr, n_jobs, yamnet_weights) -> FeatureUnion:
+    """Prosody + MFCC-40 with deltas + YAMNet statistics: the input of both recommended recipes."""
+    from skser.features import EmbeddingTransformer, ProsodyTransformer
 
-    Features (one pass over the audio each): :class:`~skser.features.ProsodyTransformer`
-    (eGeMAPS-style pitch, loudness, voice-quality, spectral-balance and rhythm
-    descriptors), 40 MFCCs with deltas and delta-deltas (mean and std), and the
-    AudioSet YAMNet embedding (mean and std over 0.975 s windows). Every
-    speaker's features are standardized with that speaker's own statistics
-    (:class:`~skser.features.SpeakerStandardScaler`; no labels involved), which
-    removes most of the speaker from the features. Three classifiers vote with
-    their averaged probabilities: logistic regression and an RBF SVM on the
-    acoustic block (prosody + MFCC), and logistic regression on the YAMNet block.
+    return FeatureUnion([
+        ("prosody", ProsodyTransformer(sr=sr, n_jobs=n_jobs)),
+        ("mfcc", MFCCTransformer(sr=sr, n_mfcc=40, deltas=True, output="stats", n_jobs=n_jobs)),
+        ("yamnet", EmbeddingTransformer(weights=yamnet_weights, sr=sr, output="pooled",
+                                        pooling=("mean", "std"), n_jobs=n_jobs)),
+    ])  # fmt: skip
+
+
+def _recommended_vote(random_state):
+    """Soft vote of LR and SVM on the acoustic block and LR on the YAMNet block.
+
     Late fusion keeps the 2048-d embedding from swamping the 335 acoustic features.
-
-    Regularization is fixed (no tuning on any corpus). Measured speaker-independent
-    UAR (``benchmarks/results/headline.md``, 2-core CPU): RAVDESS 8 emotions,
-    5-fold GroupKFold by actor, 0.665 ± 0.036; RAVDESS angry/happy/sad/neutral,
-    leave-one-actor-out, 0.745 ± 0.112; EMOVO leave-one-speaker-out, 0.478 ± 0.118.
-    The design was chosen on the RAVDESS 8-class split (so that number carries
-    some selection optimism); EMOVO and RAVDESS 4-class were not used for any
-    choice. Cost: feature extraction about 1 min per 1,000 clips of 3-4 s, fitting about
-    1.5 min per RAVDESS fold, prediction about 30 ms per clip, all on 2 CPU
-    cores. Needs the YAMNet weights and 16 kHz.
-    Sources: per-speaker normalization and eGeMAPS-style descriptors are standard
-    in speaker-independent SER; the MFCC and YAMNet ("DL") features follow
-    Sharan, Mascolo & Schuller, CNN-RNN (2023).
     """
     from sklearn.calibration import CalibratedClassifierCV
     from sklearn.ensemble import VotingClassifier
     from sklearn.linear_model import LogisticRegression
     from sklearn.svm import SVC
 
-    from skser.features import EmbeddingTransformer, ProsodyTransformer, SpeakerStandardScaler
-
-    features = FeatureUnion([
-        ("prosody", ProsodyTransformer(sr=sr, n_jobs=n_jobs)),
-        ("mfcc", MFCCTransformer(sr=sr, n_mfcc=40, deltas=True, output="stats", n_jobs=n_jobs)),
-        ("yamnet", EmbeddingTransformer(weights=yamnet_weights, sr=sr, output="pooled",
-                                        pooling=("mean", "std"), n_jobs=n_jobs)),
-    ])  # fmt: skip
     acoustic = "^(?:prosody|mfcc)__"
     svm = CalibratedClassifierCV(SVC(C=10.0, random_state=random_state), ensemble=False)
-    vote = VotingClassifier(
+    return VotingClassifier(
         [
             ("acoustic_lr", _block_classifier(acoustic, LogisticRegression(C=0.05, max_iter=3000))),
             ("acoustic_svm", _block_classifier(acoustic, svm)),
@@ -605,12 +587,72 @@ def _recommended(*, sr, random_state, n_jobs, yamnet_weights):
         ],
         voting="soft",
     )
+
+
+def _recommended(*, sr, random_state, n_jobs, yamnet_weights):
+    """Prosody + MFCC + YAMNet, late fusion of three classifiers, speaker adaptation that is safe.
+
+    Features (one pass over the audio each): :class:`~skser.features.ProsodyTransformer`
+    (eGeMAPS-style pitch, loudness, voice-quality, spectral-balance and rhythm
+    descriptors), 40 MFCCs with deltas and delta-deltas (mean and std), and the
+    AudioSet YAMNet embedding (mean and std over 0.975 s windows). Classifier:
+    a soft vote of logistic regression and an RBF SVM on the acoustic block
+    (prosody + MFCC) and logistic regression on the YAMNet block, inside
+    :class:`~skser.adaptation.SpeakerAdaptiveClassifier`: one copy trained on
+    features minus each training speaker's class-aware offset, one on the
+    features as they are. Without speaker ids (``skser predict``, deployment)
+    the second copy predicts each clip alone; with ids, a test speaker whose
+    clips span the emotions is normalized with its own unlabeled statistics
+    and the first copy weighs in; a speaker whose clips look like one or two
+    emotions is not normalized (that is what made per-speaker normalization
+    backfire on natural speech).
+
+    Regularization is fixed (no tuning on any corpus). Measured numbers for
+    the three protocols (lab, deployment, cross-corpus) are in
+    ``benchmarks/results/headline.md`` and the README. Cost on 2 CPU cores:
+    feature extraction about 1 min per 1,000 clips of 3-4 s, fitting about
+    3 min per RAVDESS fold (two copies), prediction about 30 ms per clip.
+    Needs the YAMNet weights and 16 kHz. Sources: per-speaker normalization
+    and eGeMAPS-style descriptors are standard in speaker-independent SER; the
+    MFCC and YAMNet ("DL") features follow Sharan, Mascolo & Schuller, CNN-RNN
+    (2023).
+    """
+    from skser.adaptation import SpeakerAdaptiveClassifier
+
     pipe = Pipeline([
-        ("features", features),
-        ("speaker_norm", SpeakerStandardScaler()),
-        ("classifier", vote),
+        ("features", _recommended_features(sr=sr, n_jobs=n_jobs, yamnet_weights=yamnet_weights)),
+        ("classifier", SpeakerAdaptiveClassifier(_recommended_vote(random_state))),
     ])  # fmt: skip
     # Column names must reach the classifier so each member can pick its block.
+    return pipe.set_output(transform="pandas")
+
+
+def _recommended_lab(*, sr, random_state, n_jobs, yamnet_weights):
+    """The first ``recommended``: per-speaker standardization before the same vote.
+
+    Every speaker's features are standardized with its own statistics
+    (:class:`~skser.features.SpeakerStandardScaler`), training and test alike.
+    Strong when every speaker shows every emotion and all its clips are at
+    hand (RAVDESS-8 lab protocol, 5-fold GroupKFold by actor: 0.665 ± 0.036);
+    it backfires when speakers show one or two emotions, and is mismatched
+    when deployed clip by clip without speaker ids. Kept for comparison.
+    """
+    from skser.features import SpeakerStandardScaler
+
+    pipe = Pipeline([
+        ("features", _recommended_features(sr=sr, n_jobs=n_jobs, yamnet_weights=yamnet_weights)),
+        ("speaker_norm", SpeakerStandardScaler()),
+        ("classifier", _recommended_vote(random_state)),
+    ])  # fmt: skip
+    return pipe.set_output(transform="pandas")
+
+
+def _recommended_no_adaptation(*, sr, random_state, n_jobs, yamnet_weights):
+    """``recommended`` without any speaker normalization (its own non-adapted variant)."""
+    pipe = Pipeline([
+        ("features", _recommended_features(sr=sr, n_jobs=n_jobs, yamnet_weights=yamnet_weights)),
+        ("classifier", _recommended_vote(random_state)),
+    ])  # fmt: skip
     return pipe.set_output(transform="pandas")
 
 
@@ -620,7 +662,27 @@ register_recipe(
     family="fusion",
     input="audio -> prosody (95) + MFCC 40 with deltas (240) + YAMNet (2048) statistics",
     source="skser benchmarks; features after Sharan, Mascolo & Schuller (2023) and eGeMAPS",
+    cost="about 1 min per 1,000 clips on a 2-core CPU (features), about 3 min to fit",
+    description="Prosody+MFCC+YAMNet, soft vote of LR, SVM and LR, safe speaker adaptation.",
+    needs_yamnet=True,
+)
+register_recipe(
+    "recommended-lab",
+    _recommended_lab,
+    family="fusion",
+    input="audio -> prosody (95) + MFCC 40 with deltas (240) + YAMNet (2048) statistics",
+    source="skser benchmarks (the first recommended); features after Sharan et al. (2023)",
     cost="about 1 min per 1,000 clips on a 2-core CPU (features), 1-2 min to fit",
-    description="Per-speaker normalized prosody+MFCC+YAMNet, soft vote of LR, SVM and LR.",
+    description="Per-speaker standardized prosody+MFCC+YAMNet vote; needs balanced speakers.",
+    needs_yamnet=True,
+)
+register_recipe(
+    "recommended-no-adaptation",
+    _recommended_no_adaptation,
+    family="fusion",
+    input="audio -> prosody (95) + MFCC 40 with deltas (240) + YAMNet (2048) statistics",
+    source="skser benchmarks; features after Sharan, Mascolo & Schuller (2023)",
+    cost="about 1 min per 1,000 clips on a 2-core CPU (features), 1-2 min to fit",
+    description="recommended's features and vote without any speaker normalization.",
     needs_yamnet=True,
 )

@@ -49,9 +49,11 @@ from sklearn.utils.metadata_routing import (
     process_routing,
 )
 from sklearn.utils.parallel import Parallel, delayed
+from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_is_fitted
 
 from skser._validation import check_option, check_positive
+from skser.features._normalization import speaker_scorer
 from skser.metrics import uar_scorer
 from skser.model_selection import SpeakerLeakageWarning, check_speaker_independent, default_cv
 
@@ -61,6 +63,7 @@ __all__ = ["OptunaSearchCV"]
 _SPLIT_SCORES = "split_test_scores"
 _FIT_TIMES = "split_fit_times"
 _WORKER = "worker"
+_FOLD_ERRORS = "fold_errors"
 
 
 def _search_estimator_has(attr):
@@ -122,6 +125,14 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
     scoring : str, callable or None, default=None
         Scorer (greater is better unless ``direction="minimize"``). ``None``:
         unweighted average recall, :func:`skser.metrics.uar_scorer`.
+    adaptation : {"none", "speaker"}, default="none"
+        The protocol of the inner validation scores, as in
+        :func:`skser.evaluate`: ``"none"`` scores every validation clip
+        without speaker ids (deployment); ``"speaker"`` hands the validation
+        speakers' ids to ``predict`` (per-speaker statistics from their
+        unlabeled clips; needs ``groups`` and
+        ``sklearn.set_config(enable_metadata_routing=True)``). ``best_score_``
+        is then comparable with ``evaluate(..., adaptation=...)``.
     n_trials : int or None, default=10
         Trials to run in this ``fit`` (per worker when sharing ``storage``).
         ``None`` runs until ``timeout``. ``0`` runs none and only reads a
@@ -245,6 +256,7 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         *,
         cv=None,
         scoring=None,
+        adaptation="none",
         n_trials=10,
         timeout=None,
         random_state=None,
@@ -262,6 +274,7 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         self.param_distributions = param_distributions
         self.cv = cv
         self.scoring = scoring
+        self.adaptation = adaptation
         self.n_trials = n_trials
         self.timeout = timeout
         self.random_state = random_state
@@ -289,9 +302,11 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         return tags
 
     def _get_scorer(self):
-        if self.scoring is None:
-            return uar_scorer()
-        return check_scoring(self.estimator, self.scoring)
+        scoring = uar_scorer() if self.scoring is None else self.scoring
+        if self.adaptation == "speaker":
+            # Hands the validation fold's speaker ids to predict (lab protocol).
+            return speaker_scorer(scoring)
+        return check_scoring(self.estimator, scoring)
 
     def _routing_splitter(self):
         # None/int become group splitters when groups are given; both consume
@@ -345,6 +360,7 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
             )
         check_positive(self.timeout, "timeout", allow_none=True)
         check_option(self.direction, "direction", ["maximize", "minimize"])
+        check_option(self.adaptation, "adaptation", ["none", "speaker"])
         if not (self.error_score == "raise" or isinstance(self.error_score, numbers.Real)):
             raise ValueError(f"error_score must be 'raise' or a number, got {self.error_score!r}.")
         if self.study is not None and (self.storage is not None or self.study_name is not None):
@@ -413,7 +429,8 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         except Exception:  # a trial of another space (user study): its raw values
             return dict(trial.params)
 
-    def _objective(self, X, y, splits, fit_params, score_params):
+    def _objective(self, X, y, splits, fit_params, score_params, fold_errors):
+        """The study's objective; exceptions of failed folds are appended to ``fold_errors``."""
         base = clone(self.estimator)
         worker = f"{socket.gethostname()}:{os.getpid()}"
 
@@ -445,7 +462,10 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
             scores, fit_times = [], []
             results = Parallel(n_jobs=self.n_jobs, return_as="generator")(jobs)
             try:
-                for step, (score, fit_time) in enumerate(results):
+                for step, (score, fit_time, error) in enumerate(results):
+                    if error is not None:
+                        fold_errors.append(error)
+                        trial.set_user_attr(_FOLD_ERRORS, [f"{type(error).__name__}: {error}"])
                     scores.append(score)
                     fit_times.append(fit_time)
                     running = float(np.mean(scores))
@@ -503,6 +523,14 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
                     f"groups has {len(groups)} entries but X has {n_samples} samples."
                 )
         self.scorer_ = self._get_scorer()
+        if self.adaptation == "speaker" and (
+            groups is None or not get_config()["enable_metadata_routing"]
+        ):
+            raise ValueError(
+                "adaptation='speaker' hands the validation speakers' ids to predict: pass "
+                "groups= to fit and call sklearn.set_config(enable_metadata_routing=True) "
+                "first (or use adaptation='none')."
+            )
 
         if get_config()["enable_metadata_routing"]:
             metadata = dict(params, groups=groups) if groups is not None else dict(params)
@@ -525,7 +553,8 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
                 stacklevel=2,
             )
 
-        objective = self._objective(X, y, splits, fit_params, score_params)
+        fold_errors: list[Exception] = []
+        objective = self._objective(X, y, splits, fit_params, score_params, fold_errors)
         with _optuna_verbosity(self.verbose):
             study = self._make_study()
             if len(study.directions) != 1:
@@ -543,10 +572,18 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         complete = [t for t in trials if t.state == TrialState.COMPLETE]
         if not complete:
             states = sorted({t.state.name for t in trials})
-            raise ValueError(
-                f"No trial completed ({len(trials)} trials, states {states}); the fold errors were "
-                "replaced by error_score. Set error_score='raise' to see them."
+            message = (
+                f"No trial completed ({len(trials)} trials, states {states}); the fold errors "
+                "were replaced by error_score."
             )
+            if fold_errors:
+                # Every fit failed here: raise the estimator's own error, as a plain
+                # fit would (bad input must say what is wrong with it).
+                fold_errors[0].add_note(f"OptunaSearchCV: {message}")
+                raise fold_errors[0]
+            errors = sorted({e for t in trials for e in t.user_attrs.get(_FOLD_ERRORS, [])})
+            detail = (" The fold errors were:\n" + "\n".join(errors)) if errors else ""
+            raise ValueError(f"{message} Set error_score='raise' to see them.{detail}")
         best = study.best_trial
         self.best_index_ = next(i for i, t in enumerate(trials) if t.number == best.number)
         self.best_params_ = self._trial_params(best)
@@ -562,7 +599,11 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         return self
 
     def _resolve_cv(self, y, groups):
-        classifier = is_classifier(self.estimator)
+        # As check_cv: stratify only class targets, so a target of another type
+        # reaches the estimator, whose own error then says what is wrong.
+        classifier = is_classifier(self.estimator) and (
+            y is not None and type_of_target(y) in ("binary", "multiclass")
+        )
         if self.cv is None:
             if groups is None and not classifier:
                 return KFold(5, shuffle=True, random_state=0)
@@ -723,7 +764,7 @@ def _index_params(params, n_samples, indices):
 def _fit_and_score(
     estimator, params, X, y, train, test, fit_params, score_params, scorer, error_score
 ):
-    """Fit on ``train``, score on ``test``; ``(score, fit_seconds)``."""
+    """Fit on ``train``, score on ``test``; ``(score, fit_seconds, error or None)``."""
     n = len(y) if y is not None else len(X)
     started = time.perf_counter()
     try:
@@ -745,8 +786,8 @@ def _fit_and_score(
             FitFailedWarning,
             stacklevel=2,
         )
-        return float(error_score), time.perf_counter() - started
-    return score, fit_time
+        return float(error_score), time.perf_counter() - started, exc
+    return score, fit_time, None
 
 
 def _open_storage(storage, attempts=8, **options):

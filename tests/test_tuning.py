@@ -6,6 +6,7 @@ import pickle
 import subprocess
 import sys
 import textwrap
+import warnings
 
 import numpy as np
 import optuna
@@ -510,10 +511,12 @@ def test_errors_are_clear_and_early():
             n_trials=1,
             error_score="raise",
         ).fit(X, y)
-    with pytest.warns(Warning), pytest.raises(ValueError, match="No trial completed"):
+    # Every trial failed: the estimator's own error, noted, as a plain fit would raise.
+    with pytest.warns(Warning), pytest.raises(RuntimeError, match="boom in fit") as info:
         OptunaSearchCV(FailingClassifier(), {"alpha": FloatDistribution(0, 1)}, n_trials=2).fit(
             X, y, groups=groups
         )
+    assert any("No trial completed" in note for note in info.value.__notes__)
     with pytest.raises(ValueError, match="groups has 3 entries"):
         OptunaSearchCV(est, {"alpha": FloatDistribution(0, 1)}).fit(X, y, groups=[0, 1, 2])
 
@@ -536,3 +539,32 @@ def test_failed_folds_mark_trial_failed_but_search_goes_on():
     states = dict(zip([p["alpha"] for p in res["params"]], res["state"], strict=False))
     assert set(res["state"]) == {"COMPLETE", "FAIL"}
     assert states[0.9] == "FAIL" and search.best_params_ == {"alpha": 0.1}
+
+
+def test_passes_scikit_learn_check_estimator():
+    # Bad input (NaN, sparse, one class, unknown targets...) fails every trial:
+    # the wrapped estimator's own error must come out, as with GridSearchCV.
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.utils.estimator_checks import check_estimator
+
+    search = OptunaSearchCV(
+        LogisticRegression(), {"C": FloatDistribution(0.1, 1.0)}, n_trials=2, cv=2,
+        random_state=0,
+    )  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        results = check_estimator(search, on_fail=None)
+    failed = [r["check_name"] for r in results if r["status"] == "failed"]
+    assert failed == []
+
+
+def test_adaptation_speaker_needs_groups_and_routing():
+    X, y, groups = make_data()
+    search = OptunaSearchCV(
+        LogisticRegression(), {"C": FloatDistribution(0.1, 1.0)}, n_trials=1,
+        adaptation="speaker",
+    )  # fmt: skip
+    with pytest.raises(ValueError, match="enable_metadata_routing"):
+        search.fit(X, y, groups=groups)
+    with pytest.raises(ValueError, match="adaptation"):
+        OptunaSearchCV(LogisticRegression(), {}, adaptation="enroll:3").fit(X, y)

@@ -16,6 +16,7 @@ _EXPORTS = {
     "fetch_emodb": "._fetch",
     "get_data_home": "._fetch",
     "make_synthetic_corpus": "._synthetic",
+    "unbalance_speakers": "._unbalanced",
     "load_csv": "._custom",
     "from_dataframe": "._custom",
     "load_folders": "._custom",

@@ -194,6 +194,7 @@ class SpeakerStandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimato
         """
         self._check_params()
         X = self._check_X(X, reset=True)
+        self.enrolled_ = {}
         self.mean_, self.scale_ = self._stats(X)
         if groups is None:
             warnings.warn(
@@ -238,9 +239,13 @@ class SpeakerStandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimato
             if self.speakers_ is not None:
                 warnings.warn(
                     "SpeakerStandardScaler.transform got no groups: the clips are "
-                    "standardized with global training statistics, not per speaker. Pass "
-                    "groups to predict (Pipeline.predict(X, groups=...) with metadata "
-                    "routing) or score with skser.features.speaker_scorer.",
+                    "standardized with global training statistics, not per speaker, although "
+                    "the model was trained per speaker. That is the deployment protocol, "
+                    "skser.evaluate(..., adaptation='none'), and this scaler is weak there "
+                    "(use skser.SpeakerAdaptiveClassifier). For the lab protocol "
+                    "(adaptation='speaker') pass groups to predict (Pipeline.predict(X, "
+                    "groups=...) with metadata routing) or score with "
+                    "skser.features.speaker_scorer.",
                     SpeakerNormalizationWarning,
                     stacklevel=2,
                 )
@@ -248,10 +253,13 @@ class SpeakerStandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimato
         else:
             groups = self._check_groups(groups, len(X))
             known = {} if self.speakers_ is None else {s: k for k, s in enumerate(self.speakers_)}
+            enrolled = getattr(self, "enrolled_", {})
             speakers, inverse, counts = np.unique(groups, return_inverse=True, return_counts=True)
             for k, speaker in enumerate(speakers):
                 rows = inverse == k
-                if counts[k] >= self.min_clips:
+                if speaker in enrolled:
+                    mean[rows], scale[rows] = enrolled[speaker]
+                elif counts[k] >= self.min_clips:
                     mean[rows], scale[rows] = self._stats(X[rows])
                 elif speaker in known:
                     i = known[speaker]
@@ -265,6 +273,45 @@ class SpeakerStandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimato
         if self.with_std:
             X = X / scale
         return X.astype(np.float32)
+
+    def enroll(self, X, groups):
+        """Store the statistics of (new) speakers from some of their unlabeled clips.
+
+        Afterwards ``transform`` standardizes an enrolled speaker with these
+        statistics, however many of its clips a call holds (one is fine):
+        the ``adaptation="enroll:K"`` protocol of :func:`skser.evaluate`, and
+        how to deploy per-speaker normalization clip by clip.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_clips, n_features) or (n_clips, n_frames, n_features)
+            Enrollment features.
+        groups : array-like of shape (n_clips,)
+            Speaker id of each clip; each speaker needs ``min_clips`` clips.
+
+        Returns
+        -------
+        self
+        """
+        check_is_fitted(self, "mean_")
+        X = self._check_X(X, reset=False)
+        groups = self._check_groups(groups, len(X))
+        enrolled = dict(getattr(self, "enrolled_", {}))
+        for speaker in np.unique(groups):
+            rows = groups == speaker
+            if rows.sum() < self.min_clips:
+                raise ValueError(
+                    f"Cannot enroll speaker {speaker!r} with {int(rows.sum())} clip(s): "
+                    f"min_clips={self.min_clips}."
+                )
+            enrolled[speaker] = self._stats(X[rows])
+        self.enrolled_ = enrolled
+        return self
+
+    @property
+    def enrolled_speakers_(self) -> np.ndarray:
+        """Ids of the speakers given to :meth:`enroll` (sorted)."""
+        return np.array(sorted(getattr(self, "enrolled_", {})), dtype=object)
 
     def fit_transform(self, X, y=None, groups=None):
         """Fit, then standardize the training speakers with their own statistics.
