@@ -28,7 +28,7 @@ CSV_OPTIONS = ("path_column", "label_column", "speaker_column", "sep")
 #: Options of ``--corpus synthetic:key=value,...`` (``make_synthetic_corpus`` parameters).
 SYNTHETIC_OPTIONS = ("n_speakers", "n_per_class", "duration", "random_state")
 #: Cross-validation schemes of ``skser evaluate --cv``.
-CV_CHOICES = ("auto", "loso", "gkf5", "random")
+CV_CHOICES = ("auto", "loso", "gkf5", "random", "leave-one-corpus-out")
 
 
 class CLIError(ValueError):
@@ -372,9 +372,19 @@ def _cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cv_for(name: str, seed: int):
+def _cv_for(name: str, seed: int, corpus):
     from sklearn.model_selection import LeaveOneGroupOut, StratifiedGroupKFold, StratifiedKFold
 
+    if name == "leave-one-corpus-out":
+        from skser.model_selection import LeaveOneCorpusOut
+
+        names = corpus.frame["corpus"].unique()
+        if len(names) < 2:
+            raise CLIError(
+                "--cv leave-one-corpus-out needs at least two corpora: give --corpus twice or "
+                "more (e.g. --corpus ravdess:A --corpus emovo:B)"
+            )
+        return LeaveOneCorpusOut(corpus.frame["corpus"])
     return {
         "auto": None,
         "loso": LeaveOneGroupOut(),
@@ -385,8 +395,19 @@ def _cv_for(name: str, seed: int):
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     """Cross-validate a recipe on a corpus; speaker-independent unless --cv random."""
-    from skser.model_selection import SpeakerLeakageWarning, evaluate
+    from skser.model_selection import (
+        SpeakerLeakageWarning,
+        evaluate,
+        evaluate_cross_corpus,
+        parse_adaptation,
+    )
 
+    try:
+        parse_adaptation(args.adaptation)
+    except ValueError as exc:
+        raise CLIError(str(exc).replace("adaptation must", "--adaptation must")) from None
+    if args.test_corpus and args.cv != "auto":
+        raise CLIError("--test-corpus tests on other corpora: leave --cv out")
     for target in (args.json, args.markdown, args.plot):
         if target and not Path(target).parent.is_dir() and str(Path(target).parent):
             raise CLIError(f"output folder of {target!r} does not exist")
@@ -405,16 +426,33 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         if args.cv == "random":  # already said above, in plain words
             warnings.simplefilter("ignore", SpeakerLeakageWarning)
             warnings.filterwarnings("ignore", message="The groups parameter is ignored")
-        report = evaluate(
-            pipe,
-            corpus.X,
-            corpus.y,
-            groups=corpus.groups,
-            cv=_cv_for(args.cv, args.seed),
-            n_jobs=args.n_jobs,
-            verbose=progress,
-        )
-    title = f"{args.recipe} on {', '.join(args.corpus)} ({report.evaluation}, --cv {args.cv})"
+        if args.test_corpus:
+            from skser.timeline import model_sample_rate
+
+            test = load_corpora(
+                args.test_corpus,
+                label_map=args.label_map,
+                emotions=_split_list(args.emotions),
+                sr=model_sample_rate(pipe),
+            )
+            print(f"Testing on {_describe_corpus(test)}", file=sys.stderr)
+            report = evaluate_cross_corpus(pipe, corpus, test, adaptation=args.adaptation)
+        else:
+            report = evaluate(
+                pipe,
+                corpus.X,
+                corpus.y,
+                groups=corpus.groups,
+                cv=_cv_for(args.cv, args.seed, corpus),
+                adaptation=args.adaptation,
+                n_jobs=args.n_jobs,
+                verbose=progress,
+            )
+    scheme = f"tested on {', '.join(args.test_corpus)}" if args.test_corpus else f"--cv {args.cv}"
+    title = (
+        f"{args.recipe} on {', '.join(args.corpus)} ({report.evaluation}, {scheme}, "
+        f"--adaptation {args.adaptation})"
+    )
     print(title)
     print(report)
     if args.json:
@@ -422,8 +460,9 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
             "recipe": args.recipe,
             "settings": parse_settings(args.set),
             "corpora": list(args.corpus),
+            "test_corpora": list(args.test_corpus or []),
             "label_map": args.label_map,
-            "cv": args.cv,
+            "cv": None if args.test_corpus else args.cv,
             **report.to_dict(),
         }
         Path(args.json).write_text(json.dumps(summary, indent=2) + "\n")
@@ -690,12 +729,24 @@ def build_parser() -> argparse.ArgumentParser:
         description=_cmd_evaluate.__doc__,
         epilog="--cv: auto = leave-one-speaker-out up to 12 speakers, else 5 speaker-grouped folds; "
         "loso = leave-one-speaker-out; gkf5 = 5 speaker-grouped stratified folds; random = 5 "
-        "stratified folds ignoring speakers (SPEAKER-DEPENDENT, for comparison only).",
+        "stratified folds ignoring speakers (SPEAKER-DEPENDENT, for comparison only); "
+        "leave-one-corpus-out = test each --corpus with a model trained on the others. "
+        "--adaptation: speaker = the test speakers' unlabeled clips give per-speaker statistics "
+        "(lab); none = every clip predicted alone, no speaker ids (deployment, as skser predict); "
+        "enroll:K = K clips per test speaker enroll it, the others are scored.",
     )
     _add_recipe_options(evaluate)
     evaluate.add_argument(
         "--cv", choices=CV_CHOICES, default="auto", help="cross-validation scheme"
     )
+    evaluate.add_argument(
+        "--adaptation", default="speaker", metavar="{speaker,none,enroll:K}",
+        help="what a test speaker contributes at prediction time (default speaker)",
+    )  # fmt: skip
+    evaluate.add_argument(
+        "--test-corpus", action="append", metavar="NAME:PATH",
+        help="train on every --corpus, test on this corpus (repeatable; shared emotions only)",
+    )  # fmt: skip
     evaluate.add_argument("--seed", type=int, default=0, help="seed of shuffled splits")
     evaluate.add_argument("--n-jobs", type=int, default=None, help="folds in parallel (joblib)")
     evaluate.add_argument("--json", metavar="FILE", help="write the report as JSON")

@@ -814,6 +814,7 @@ def evaluate_cross_corpus(
     """
     from skser.datasets import Corpus, combine
 
+    parse_adaptation(adaptation)  # one protocol: a single split, a single report
     train_list = _as_corpus_list(train, "evaluate_cross_corpus(train=...)")
     test_list = _as_corpus_list(test, "evaluate_cross_corpus(test=...)")
     tagged = []
@@ -836,16 +837,18 @@ def evaluate_cross_corpus(
     is_test = source[keep] >= len(train_list)
     names_train = "+".join(c.name for c in train_list)
     names_test = "+".join(c.name for c in test_list)
-    report = evaluate(
-        estimator,
-        both.X[keep],
-        both.y[keep],
-        groups=both.groups[keep],
-        cv=PredefinedSplit(np.where(is_test, 0, -1)),
-        adaptation=adaptation,
-        n_jobs=n_jobs,
-        random_state=random_state,
-    )
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="The groups parameter is ignored")
+        report = evaluate(
+            estimator,
+            both.X[keep],
+            both.y[keep],
+            groups=both.groups[keep],
+            cv=PredefinedSplit(np.where(is_test, 0, -1)),
+            adaptation=adaptation,
+            n_jobs=n_jobs,
+            random_state=random_state,
+        )
     report.protocol = (
         f"cross-corpus: train {names_train}, test {names_test}; "
         f"shared classes {classes}"

@@ -324,6 +324,51 @@ def test_evaluate_random_is_labelled_speaker_dependent(capsys, workdir):
     assert json.loads(json_file.read_text())["evaluation"] == "speaker-dependent"
 
 
+OTHER = "synthetic:n_speakers=2,n_per_class=2,duration=1.0,random_state=5"
+
+
+def test_evaluate_adaptation_protocol_is_stated(capsys, workdir):
+    json_file = workdir / "none.json"
+    status, out, err = run(
+        capsys, "evaluate", "--corpus", TINY, "--recipe", "svm-mfcc", "--cv", "loso",
+        "--adaptation", "none", "--json", str(json_file), "--no-progress",
+    )  # fmt: skip
+    assert status == 0, err
+    assert "adaptation none: every test clip predicted alone" in out
+    assert json.loads(json_file.read_text())["adaptation"] == "none"
+    status, _, err = run(
+        capsys, "evaluate", "--corpus", TINY, "--recipe", "svm-mfcc", "--adaptation", "enroll:x"
+    )
+    assert status == 2 and "--adaptation must be" in err
+
+
+def test_evaluate_across_corpora(capsys, workdir):
+    json_file = workdir / "loco.json"
+    status, out, err = run(
+        capsys, "evaluate", "--corpus", TINY, "--corpus", OTHER, "--recipe", "svm-mfcc",
+        "--cv", "leave-one-corpus-out", "--json", str(json_file), "--no-progress",
+    )  # fmt: skip
+    assert status == 0, err
+    assert "LeaveOneCorpusOut, 2 folds" in out
+    assert len(json.loads(json_file.read_text())["folds"]) == 2
+    status, out, err = run(
+        capsys, "evaluate", "--corpus", TINY, "--test-corpus", OTHER, "--recipe", "svm-mfcc",
+        "--adaptation", "none",
+    )  # fmt: skip
+    assert status == 0, err
+    assert "cross-corpus: train synthetic, test synthetic" in out
+    assert "clips 32" in out  # the test corpus only
+    status, _, err = run(
+        capsys, "evaluate", "--corpus", TINY, "--recipe", "svm-mfcc", "--cv", "leave-one-corpus-out"
+    )
+    assert status == 2 and "needs at least two corpora" in err
+    status, _, err = run(
+        capsys, "evaluate", "--corpus", TINY, "--test-corpus", OTHER, "--recipe", "svm-mfcc",
+        "--cv", "loso",
+    )  # fmt: skip
+    assert status == 2 and "leave --cv out" in err
+
+
 def test_label_map_and_emotion_filter(capsys, workdir):
     path = workdir / "four.joblib"
     status, _, err = run(

@@ -247,8 +247,10 @@ def combine(corpora: Sequence[Corpus], *, label_map=None, emotions=None) -> Corp
     if frame["speaker"].duplicated().any() and len(corpora) > 1:
         names = [c.name for c in corpora]
         if len(set(names)) < len(names):
-            # Same corpus twice (e.g. two synthetic draws): disambiguate by position.
+            # Same corpus twice (e.g. two synthetic draws): disambiguate by position,
+            # so speakers and corpora (leave-one-corpus-out) stay apart.
             frame["speaker"] = [f"{i}:{s}" for i, f in enumerate(frames) for s in f["speaker"]]
+            frame["corpus"] = [f"{c}#{i}" for i, f in enumerate(frames) for c in f["corpus"]]
     X = to_object_array(clips)
     in_memory = not all(isinstance(c, str) for c in clips)
     return make_corpus(
