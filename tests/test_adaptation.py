@@ -281,3 +281,27 @@ def test_unbalance_speakers_is_deterministic_and_keeps_every_emotion():
 def test_clone_keeps_parameters():
     model = adaptive(diversity_range=(0.1, 0.2), shrinkage=3)
     assert clone(model).get_params()["shrinkage"] == 3
+
+
+@pytest.mark.slow
+@pytest.mark.realdata
+def test_recommended_agrees_with_scikit_learn_tools(yamnet_tflite, small_corpus):
+    """``recommended`` under cross_val_predict / cross_validate gives evaluate's numbers."""
+    from sklearn.model_selection import GroupKFold
+
+    from skser.recipes import make_ser_pipeline
+
+    X, y, g = small_corpus.X, small_corpus.y, small_corpus.groups
+    make = lambda: make_ser_pipeline("recommended", yamnet_weights=str(yamnet_tflite))  # noqa: E731
+    # The speaker-level statistics need a few clips per speaker: 12 here.
+    make_ = lambda: make().set_params(classifier__min_clips=4, classifier__n_components=8)  # noqa: E731
+    cv = GroupKFold(2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        reports = evaluate(make_(), X, y, groups=g, cv=cv, adaptation=["speaker", "none"])
+        with sklearn.config_context(enable_metadata_routing=True):
+            predicted = cross_val_predict(make_(), X, y, cv=cv, params={"groups": g})
+            lab = cross_validate(make_(), X, y, cv=cv, params={"groups": g},
+                                 scoring=speaker_scorer())["test_score"]  # fmt: skip
+    np.testing.assert_array_equal(predicted, reports["none"].y_pred)
+    np.testing.assert_allclose(lab, [f["uar"] for f in reports["speaker"].folds])
