@@ -29,6 +29,7 @@ _EXPORTS = {
     "load_csv": ".datasets",
     "from_dataframe": ".datasets",
     "load_folders": ".datasets",
+    "unbalance_speakers": ".datasets",
     # features
     "MelSpectrogramTransformer": ".features",
     "MFCCTransformer": ".features",
@@ -38,6 +39,7 @@ _EXPORTS = {
     "ProsodyTransformer": ".features",
     "SpeakerStandardScaler": ".features",
     "speaker_scorer": ".features",
+    "SpeakerAdaptiveClassifier": ".adaptation",
     # models
     "SERKerasClassifier": ".models",
     "FSERCNN": ".models",
@@ -53,6 +55,9 @@ _EXPORTS = {
     # evaluation
     "unweighted_average_recall": ".metrics",
     "evaluate": ".model_selection",
+    "evaluate_cross_corpus": ".model_selection",
+    "enroll_speakers": ".model_selection",
+    "LeaveOneCorpusOut": ".model_selection",
     "EvaluationReport": ".model_selection",
     "compare": ".stats",
     # tuning
