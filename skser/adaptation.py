@@ -347,7 +347,8 @@ class SpeakerAdaptiveClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimat
         -------
         y_pred : ndarray of shape (n_clips,)
         """
-        return self.classes_[np.argmax(self.predict_proba(X, groups=groups), axis=1)]
+        proba = self.predict_proba(X, groups=groups)  # checks fitted first
+        return self.classes_[np.argmax(proba, axis=1)]
 
 
 def _spread(points: np.ndarray) -> float:

@@ -39,7 +39,10 @@ def _audio_case(cls, **params):
 
 
 def _cases():
+    from sklearn.linear_model import LogisticRegression
+
     from skser import audio, augment, features, tuning
+    from skser.adaptation import SpeakerAdaptiveClassifier
 
     from optuna.distributions import FloatDistribution
 
@@ -70,6 +73,12 @@ def _cases():
             _waves(),
             _labels(),
             {},
+        ),
+        "SpeakerAdaptiveClassifier": lambda: (
+            SpeakerAdaptiveClassifier(LogisticRegression(), min_clips=2, n_components=2),
+            X2,
+            y2,
+            {"groups": groups},
         ),
         "OptunaSearchCV": lambda: (
             tuning.OptunaSearchCV(
