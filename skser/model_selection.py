@@ -389,7 +389,9 @@ def evaluate(
     """
     y = np.asarray(y)
     n = len(y)
-    several = not isinstance(adaptation, str)
+    several = isinstance(adaptation, list | tuple)
+    if not several:
+        parse_adaptation(adaptation)  # a bad value: the clear error, before any work
     # Enrollment changes the fitted model, so it is predicted last.
     adaptations = sorted(adaptation if several else [adaptation],
                          key=lambda a: parse_adaptation(a)[0] == "enroll")  # fmt: skip
