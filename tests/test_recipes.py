@@ -59,6 +59,8 @@ def test_list_recipes_lists_every_recipe_with_a_source():
     assert {n for n, v in needs.items() if v} == {n for n in BASELINES if "dl" in n} | {
         "crnn-yamnet-lstm",
         "recommended",
+        "recommended-lab",
+        "recommended-no-adaptation",
     }
 
 

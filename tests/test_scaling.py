@@ -112,7 +112,9 @@ def test_features_identical_and_paths_read_in_workers(
     with pytest.raises(AssertionError, match="read in the client"):
         STEPS[name]().fit_transform(paths[:1])  # the guard works
     remote, workers = on_cluster(client, lambda: STEPS[name]().fit_transform(paths))
-    assert len(workers) == 2, f"{name} ran on {workers}"
+    # Ran on the cluster; how tasks spread over the two workers is the scheduler's
+    # choice (on a loaded machine one worker may take them all).
+    assert workers, f"{name} ran on no worker"
     local = local_features[name]
     if name == "loader":  # a list of waveforms
         assert len(remote) == len(local)
@@ -159,7 +161,7 @@ def test_cache_shared_by_two_workers(client, clips, local_features, tmp_path, mo
         return MFCCTransformer(output="stats", memory=str(cache)).fit_transform(X)
 
     first, workers = on_cluster(client, run)
-    assert len(workers) == 2
+    assert len(workers) == 2  # both workers wrote the cache concurrently
     np.testing.assert_array_equal(first, expected)
     assert len(_cache_entries(cache)) == 6  # one entry per distinct clip, none torn
     again, _ = on_cluster(client, run)
@@ -192,7 +194,7 @@ def test_evaluate_report_identical_on_cluster(client, clips):
     )
     local = evaluate(pipe, paths, y, groups=groups)
     remote, workers = on_cluster(client, lambda: evaluate(pipe, paths, y, groups=groups))
-    assert len(workers) == 2
+    assert workers  # ran on the cluster (spread is the scheduler's choice)
     assert len(remote.folds) == 4  # leave-one-speaker-out over 4 speakers
     assert _report_without_times(remote) == _report_without_times(local)
     np.testing.assert_array_equal(remote.y_pred, local.y_pred)
@@ -215,7 +217,7 @@ def test_grid_search_folds_identical_on_cluster(client, stats):
 
     local = search()
     remote, workers = on_cluster(client, search)
-    assert len(workers) == 2
+    assert workers  # ran on the cluster (spread is the scheduler's choice)
     assert remote.best_params_ == local.best_params_
     for i in range(4):
         key = f"split{i}_test_score"
@@ -232,7 +234,7 @@ def test_optuna_search_folds_identical_on_cluster(client, stats):
 
     local = search()
     remote, workers = on_cluster(client, search)
-    assert len(workers) == 2
+    assert workers  # ran on the cluster (spread is the scheduler's choice)
     assert remote.cv_results_["params"] == local.cv_results_["params"]
     assert remote.best_params_ == local.best_params_
     for i in range(local.n_splits_):
