@@ -607,9 +607,14 @@ def _recommended(*, sr, random_state, n_jobs, yamnet_weights):
     emotions is not normalized (that is what made per-speaker normalization
     backfire on natural speech).
 
-    Regularization is fixed (no tuning on any corpus). Measured numbers for
-    the three protocols (lab, deployment, cross-corpus) are in
-    ``benchmarks/results/headline.md`` and the README. Cost on 2 CPU cores:
+    Regularization is fixed (no tuning on any corpus). Measured UAR
+    (``benchmarks/results/headline.md``, 2-core CPU): RAVDESS 8 emotions,
+    5-fold GroupKFold by actor, lab 0.611 / deployment 0.542; leave one corpus
+    out over RAVDESS, EMOVO and TESS (6 shared emotions) lab 0.445 /
+    deployment 0.323; RAVDESS with 1-2 emotions per speaker 0.316 in both
+    (the old per-speaker design, ``"recommended-lab"``: 0.190). The
+    adaptation setting was chosen on RAVDESS inner folds and that
+    unbalanced fixture. Cost on 2 CPU cores:
     feature extraction about 1 min per 1,000 clips of 3-4 s, fitting about
     3 min per RAVDESS fold (two copies), prediction about 30 ms per clip.
     Needs the YAMNet weights and 16 kHz. Sources: per-speaker normalization
