@@ -249,10 +249,11 @@ class SpeakerAdaptiveClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimat
         float
         """
         check_is_fitted(self, "adapted_")
-        if self.adapted_ is None or self.between_spread_ <= 0:
-            return 0.0
-        values = self._as_array(X, reset=False)
-        if len(values) < 2:
+        return self._diversity(self._as_array(X, reset=False))
+
+    def _diversity(self, values: np.ndarray) -> float:
+        """:meth:`speaker_diversity` of already validated features."""
+        if self.adapted_ is None or self.between_spread_ <= 0 or len(values) < 2:
             return 0.0
         spread = _spread(self.projection_.transform(values))
         return (spread - self.within_spread_) / self.between_spread_
@@ -267,7 +268,7 @@ class SpeakerAdaptiveClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimat
         if len(values) < self.min_clips or self.adapted_ is None:
             return np.zeros(values.shape[1]), 0.0
         offset = values.mean(axis=0) - self.mean_
-        return offset, self._weight(self.speaker_diversity(values), len(values))
+        return offset, self._weight(self._diversity(values), len(values))
 
     def enroll(self, X, groups):
         """Store each speaker's offset and weight from some of its unlabeled clips.

@@ -80,16 +80,9 @@ def load_audio(path: str | os.PathLike, *, sr: int | None = 16000, mono: bool = 
     """
     check_positive(sr, "sr", integer=True, allow_none=True)
     path = os.fspath(path)
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"Audio file not found: {path!r}")
-    if os.path.isdir(path):
-        raise ValueError(f"Expected an audio file, got a directory: {path!r}")
-    try:
-        data, file_sr = sf.read(path, dtype="float32", always_2d=True)
-    except Exception as exc:  # libsndfile raises its own error types
-        raise ValueError(
-            f"Cannot read audio file {path!r}: not audio or corrupt ({exc})."
-        ) from exc
+    data, file_sr = open_audio_file(
+        path, lambda name: sf.read(name, dtype="float32", always_2d=True)
+    )
     if data.shape[0] == 0:
         raise ValueError(f"Audio file {path!r} contains no samples.")
     if not np.all(np.isfinite(data)):
@@ -101,6 +94,23 @@ def load_audio(path: str | os.PathLike, *, sr: int | None = 16000, mono: bool = 
     if sr is not None and sr != file_sr:
         wave = _resample(wave, file_sr, sr)
     return np.ascontiguousarray(wave, dtype=np.float32), int(sr or file_sr)
+
+
+def open_audio_file(path: str, opener):
+    """``opener(path)`` (a soundfile call) with skser's errors for a bad audio file.
+
+    Raises ``FileNotFoundError`` for a missing file and ``ValueError`` naming
+    the file for a directory or unreadable audio: the one place for the
+    messages of :func:`load_audio`, the timeline and batch prediction.
+    """
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"Audio file not found: {path!r}")
+    if os.path.isdir(path):
+        raise ValueError(f"Expected an audio file, got a directory: {path!r}")
+    try:
+        return opener(path)
+    except Exception as exc:  # libsndfile raises its own error types
+        raise ValueError(f"Cannot read audio file {path!r}: not audio or corrupt ({exc}).") from exc
 
 
 def _resample(wave: np.ndarray, orig_sr: int, target_sr: int) -> np.ndarray:

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from skser.audio import load_audio
+from skser.audio import load_audio, open_audio_file
 from skser.timeline import model_sample_rate, predict_timeline
 
 __all__ = [
@@ -55,14 +55,7 @@ def _plain(value):
 
 def _probe(name: str, min_duration: float) -> float:
     """Duration of an audio file from its header; ``ValueError`` when it cannot be used."""
-    if not os.path.exists(name):
-        raise FileNotFoundError(f"Audio file not found: {name!r}")
-    if os.path.isdir(name):
-        raise ValueError(f"Expected an audio file, got a directory: {name!r}")
-    try:
-        info = sf.info(name)
-    except Exception as exc:  # libsndfile raises its own error types
-        raise ValueError(f"Cannot read audio file {name!r}: not audio or corrupt ({exc}).") from exc
+    info = open_audio_file(name, sf.info)
     if info.frames <= 0:
         raise ValueError(f"Audio file {name!r} contains no samples.")
     duration = info.frames / info.samplerate

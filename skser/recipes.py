@@ -661,11 +661,13 @@ def _recommended_no_adaptation(*, sr, random_state, n_jobs, yamnet_weights):
     return pipe.set_output(transform="pandas")
 
 
+_RECOMMENDED_INPUT = "audio -> prosody (95) + MFCC 40 with deltas (240) + YAMNet (2048) statistics"
+
 register_recipe(
     "recommended",
     _recommended,
     family="fusion",
-    input="audio -> prosody (95) + MFCC 40 with deltas (240) + YAMNet (2048) statistics",
+    input=_RECOMMENDED_INPUT,
     source="skser benchmarks; features after Sharan, Mascolo & Schuller (2023) and eGeMAPS",
     cost="about 1 min per 1,000 clips on a 2-core CPU (features), about 3 min to fit",
     description="Prosody+MFCC+YAMNet, soft vote of LR, SVM and LR, safe speaker adaptation.",
@@ -675,7 +677,7 @@ register_recipe(
     "recommended-lab",
     _recommended_lab,
     family="fusion",
-    input="audio -> prosody (95) + MFCC 40 with deltas (240) + YAMNet (2048) statistics",
+    input=_RECOMMENDED_INPUT,
     source="skser benchmarks (the first recommended); features after Sharan et al. (2023)",
     cost="about 1 min per 1,000 clips on a 2-core CPU (features), 1-2 min to fit",
     description="Per-speaker standardized prosody+MFCC+YAMNet vote; needs balanced speakers.",
@@ -685,7 +687,7 @@ register_recipe(
     "recommended-no-adaptation",
     _recommended_no_adaptation,
     family="fusion",
-    input="audio -> prosody (95) + MFCC 40 with deltas (240) + YAMNet (2048) statistics",
+    input=_RECOMMENDED_INPUT,
     source="skser benchmarks; features after Sharan, Mascolo & Schuller (2023)",
     cost="about 1 min per 1,000 clips on a 2-core CPU (features), 1-2 min to fit",
     description="recommended's features and vote without any speaker normalization.",

@@ -18,6 +18,7 @@ import soundfile as sf
 import soxr
 
 from skser._validation import check_positive, check_waveform, is_path_like, to_object_array
+from skser.audio import open_audio_file
 
 __all__ = ["predict_timeline", "timeline_windows", "model_sample_rate"]
 
@@ -170,15 +171,7 @@ def predict_timeline(
 
     if is_path_like(recording):
         name = os.fspath(recording)
-        if not os.path.exists(name):
-            raise FileNotFoundError(f"Audio file not found: {name!r}")
-        if os.path.isdir(name):
-            raise ValueError(f"Expected an audio file, got a directory: {name!r}")
-        try:
-            handle = sf.SoundFile(name)
-        except Exception as exc:  # libsndfile raises its own error types
-            raise ValueError(f"Cannot read audio file {name!r}: not audio or corrupt ({exc}).") from exc
-        with handle:
+        with open_audio_file(name, sf.SoundFile) as handle:
             if handle.frames <= 0:
                 raise ValueError(f"Audio file {name!r} contains no samples.")
             bounds = timeline_windows(handle.frames / handle.samplerate, window=window, hop=hop)
