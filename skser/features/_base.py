@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import math
 import os
+import sys
+import threading
 from dataclasses import dataclass
 from functools import lru_cache, partial
 from typing import Any
@@ -31,7 +33,7 @@ import scipy.fft
 from joblib import parallel_config
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_memory
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from skser._parallel import parallel_map
 from skser._validation import check_clip_sequence, check_positive, is_path_like
@@ -365,6 +367,29 @@ def _compute(key, compute, spec, sr, clip, index):
     return compute(_load_clip(clip, index, sr), spec)
 
 
+_BLAS_CONTROLLER: tuple[int, ThreadpoolController] | None = None
+_BLAS_CONTROLLER_LOCK = threading.Lock()
+
+
+def one_blas_thread():
+    """``threadpoolctl.threadpool_limits(limits=1, user_api="blas")``, without a rescan per call.
+
+    Building a controller reads ``/proc/self/maps`` and inspects every loaded
+    shared library: several milliseconds per call, more than the features of a
+    short clip cost. The controller is kept and built again only when modules
+    were imported since (which is how new BLAS libraries get loaded).
+    """
+    global _BLAS_CONTROLLER
+    n_modules = len(sys.modules)
+    cached = _BLAS_CONTROLLER
+    if cached is None or cached[0] != n_modules:
+        with _BLAS_CONTROLLER_LOCK:
+            cached = _BLAS_CONTROLLER
+            if cached is None or cached[0] != n_modules:
+                cached = _BLAS_CONTROLLER = (n_modules, ThreadpoolController())
+    return cached[1].limit(limits=1, user_api="blas")
+
+
 def _cache_key(clip: Any):
     # A path is identified by where it is and its size and time stamp, so an
     # edited file is recomputed; an in-memory clip by its samples.
@@ -438,7 +463,7 @@ class ClipFeatureTransformer(TransformerMixin, BaseEstimator):
         # (several times slower on a busy machine). Decoding, FFTs and BLAS release the
         # GIL, so threads are preferred over processes: no spectrogram is pickled back
         # and no worker has to start. A backend the user set with parallel_config wins.
-        with threadpool_limits(limits=1, user_api="blas"), parallel_config(prefer="threads"):
+        with one_blas_thread(), parallel_config(prefer="threads"):
             return parallel_map(
                 func,
                 list(enumerate(clips)),

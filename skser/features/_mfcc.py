@@ -8,7 +8,9 @@ a (n_frames, d) sequence or pooled statistics.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from functools import lru_cache
 from numbers import Real
 
 import numpy as np
@@ -64,13 +66,82 @@ def deltas(coeffs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     Savitzky-Golay derivatives over a 9-frame window with ``mode="interp"``,
     exactly ``librosa.feature.delta``; sequences shorter than 9 frames use
     ``mode="nearest"`` (edge frames repeated), which ``"interp"`` cannot do.
+    The arithmetic is ``scipy.signal.savgol_filter``'s, step for step (equal
+    to it, see ``tests/test_features_spectral.py``), without importing
+    ``scipy.signal`` (a tenth of a second of a fitted model's start-up) and
+    with the filter coefficients computed once.
     """
-    from scipy.signal import savgol_filter  # imported only where deltas are asked for
-
-    mode = "interp" if coeffs.shape[0] >= DELTA_WIDTH else "nearest"
-    d1 = savgol_filter(coeffs, DELTA_WIDTH, polyorder=1, deriv=1, axis=0, mode=mode)
-    d2 = savgol_filter(coeffs, DELTA_WIDTH, polyorder=2, deriv=2, axis=0, mode=mode)
+    d1 = _savgol(coeffs, polyorder=1, deriv=1)
+    d2 = _savgol(coeffs, polyorder=2, deriv=2)
     return d1.astype(np.float32, copy=False), d2.astype(np.float32, copy=False)
+
+
+@lru_cache(maxsize=8)
+def _savgol_coeffs(window_length: int, polyorder: int, deriv: int) -> np.ndarray:
+    """``scipy.signal.savgol_coeffs(window_length, polyorder, deriv)`` (``use="conv"``, ``delta=1``)."""
+    from scipy.linalg import lstsq
+
+    pos = window_length // 2  # odd window_length: the centre
+    x = np.arange(-pos, window_length - pos, dtype=np.float64)[::-1]  # reversed: convolution
+    order = np.arange(polyorder + 1, dtype=np.float64).reshape(-1, 1)
+    A = x**order
+    y = np.zeros(polyorder + 1, dtype=np.float64)
+    y[deriv] = float(math.factorial(deriv))
+    rcond = np.finfo(A.dtype).eps * max(A.shape[-1], A.shape[-2])
+    coeffs = lstsq(A, y, cond=rcond)[0]
+    coeffs.setflags(write=False)
+    return coeffs
+
+
+@lru_cache(maxsize=8)
+def _edge_design(window_length: int, polyorder: int, dtype: str) -> tuple[np.ndarray, np.ndarray]:
+    """Scaled Vandermonde matrix of the edge fits and its column scales (``polyfit``'s)."""
+    x = np.arange(0, window_length, dtype=dtype)
+    powers = np.arange(polyorder + 1, dtype=dtype)[::-1]
+    lhs = x[:, None] ** powers[None, :]
+    scale = np.sqrt(np.sum(lhs * lhs, axis=0))
+    lhs /= scale
+    lhs.setflags(write=False)
+    scale.setflags(write=False)
+    return lhs, scale
+
+
+def _fit_edge(x, y, start: int, interp_start: int, interp_stop: int, polyorder: int, deriv: int):
+    """Fill ``y[interp_start:interp_stop]`` from a polynomial fitted to ``x[start:start + 9]``."""
+    from scipy.linalg import lstsq
+
+    window_length = DELTA_WIDTH
+    edge = x[start : start + window_length]
+    lhs, scale = _edge_design(window_length, polyorder, x.dtype.str)
+    rcond = window_length * np.finfo(x.dtype).eps
+    c = lstsq(lhs, edge, cond=rcond)[0]
+    c = (c.T / scale).T
+    n = c.shape[0]  # polynomial derivative, highest power first (scipy's _polyder)
+    dp = np.array(c[:-deriv], copy=True)
+    for k in range(deriv):
+        dp *= np.arange(n - k - 1, deriv - k - 1, -1, dtype=c.dtype).reshape(n - deriv, 1)
+    points = np.arange(interp_start - start, interp_stop - start, dtype=dp.dtype).reshape(-1, 1)
+    values = np.zeros_like(points)
+    for j in range(dp.shape[0]):
+        values = values * points + dp[j, ...]
+    y[interp_start:interp_stop] = values / (1.0**deriv)
+
+
+def _savgol(x: np.ndarray, *, polyorder: int, deriv: int) -> np.ndarray:
+    """``scipy.signal.savgol_filter(x, 9, polyorder, deriv=deriv, axis=0, mode=...)`` of a 2-D x."""
+    from scipy.ndimage import convolve1d
+
+    x = np.asarray(x)
+    if x.dtype != np.float64 and x.dtype != np.float32:
+        x = x.astype(np.float64)
+    weights = _savgol_coeffs(DELTA_WIDTH, polyorder, deriv)
+    if x.shape[0] < DELTA_WIDTH:  # "interp" needs a whole window
+        return convolve1d(x, weights, axis=0, mode="nearest", cval=0.0)
+    y = convolve1d(x, weights, axis=0, mode="constant")
+    half, n = DELTA_WIDTH // 2, x.shape[0]
+    _fit_edge(x, y, 0, 0, half, polyorder, deriv)
+    _fit_edge(x, y, n - DELTA_WIDTH, n - half, n, polyorder, deriv)
+    return y
 
 
 def _cepstral_clip(wave: np.ndarray, spec: _CepstralSpec) -> np.ndarray:
