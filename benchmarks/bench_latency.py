@@ -14,6 +14,14 @@ its file; p50 and p95 over the calls.
 CLI: ``skser predict model.joblib one.wav`` in a fresh process (start-up,
 imports, model load, decode, features, prediction, CSV out), for a saved
 ``svm-mfcc`` (and ``recommended``) model; best and median of ``--cli-runs``.
+Beside it, the floor no command can go under: a fresh ``python -c`` that
+only loads the same model file with joblib (Python start-up and the imports
+unpickling needs: scikit-learn, NumPy, SciPy, and for a Keras model
+TensorFlow), measured in the same runs, alternating with the command.
+
+Running a subset of recipes (``--recipes``) keeps the rows of the others from
+the existing result file; every row carries the commit, date and load average
+it was measured at.
 
 Usage::
 
@@ -25,6 +33,7 @@ Writes ``benchmarks/results/latency.{json,md}`` after every recipe.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import subprocess
@@ -35,7 +44,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-from _common import DATA, YAMNET, markdown_table, require, write_results
+from _common import DATA, RESULTS, YAMNET, markdown_table, provenance, require, write_results
 
 TARGET_MS = 20.0
 TARGET_MS_YAMNET_CRNN = 40.0
@@ -71,17 +80,47 @@ def _latencies(pipe, paths: list[str]) -> list[float]:
     return out
 
 
-def _cli_times(model: Path, clip: str, runs: int) -> list[float]:
+def _cli_times(model: Path, clip: str, runs: int) -> tuple[list[float], list[float]]:
+    """Wall times of ``skser predict`` and of a process that only loads the model, alternated."""
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     exe = Path(sys.executable).with_name("skser")
     cmd = [str(exe), "predict", str(model), clip] if exe.exists() else [
         sys.executable, "-m", "skser.cli", "predict", str(model), clip]  # fmt: skip
-    times = []
+    floor_cmd = [sys.executable, "-c", f"import joblib; joblib.load({str(model)!r})"]
+    times, floor = [], []
     for _ in range(runs):
-        start = time.perf_counter()
-        subprocess.run(cmd, check=True, capture_output=True, env=env)
-        times.append(time.perf_counter() - start)
-    return times
+        for command, out in ((cmd, times), (floor_cmd, floor)):
+            start = time.perf_counter()
+            subprocess.run(command, check=True, capture_output=True, env=env)
+            out.append(time.perf_counter() - start)
+    return times, floor
+
+
+def _measured() -> dict:
+    """When and where a row was measured (rows of earlier runs keep theirs)."""
+    info = provenance()
+    return {"commit": info["commit"], "uncommitted_changes": info["uncommitted_changes"],
+            "date": info["date"], "load_average_1_5_15": [round(x, 2) for x in os.getloadavg()]}  # fmt: skip
+
+
+def _earlier(key: str, names: list[str]) -> dict:
+    """Rows of ``key`` ("recipes" or "cli") in the existing result file, for recipes not rerun."""
+    path = RESULTS / "latency.json"
+    if not path.exists():
+        return {}
+    old = json.loads(path.read_text())
+    fallback = {"commit": old.get("provenance", {}).get("commit"),
+                "date": old.get("provenance", {}).get("date"),
+                "load_average_1_5_15": old.get("load_average_1_5_15")}  # fmt: skip
+    return {n: {**row, "measured": row.get("measured", fallback)}
+            for n, row in old.get(key, {}).items() if n not in names}  # fmt: skip
+
+
+def _when(row: dict) -> str:
+    measured = row.get("measured") or {}
+    load = measured.get("load_average_1_5_15") or ["?"]
+    dirty = "+" if measured.get("uncommitted_changes") else ""
+    return f"{measured.get('commit')}{dirty}, {load[0]:.1f}" if load[0] != "?" else "-"
 
 
 def _target(name: str) -> float:
@@ -106,11 +145,17 @@ def main() -> None:
     table = list_recipes().set_index("name")
     deep = [n for n in table.index if table.loc[n, "family"] not in ("baseline", "fusion")]
     names = args.recipes or ["svm-mfcc", "recommended", *deep]
-    rows, cli = {}, {}
+    rows, cli = _earlier("recipes", names), _earlier("cli", names)
     tmp = Path(tempfile.mkdtemp(prefix="skser-latency-"))
     started_all = time.perf_counter()
 
     def save():
+        order = ["svm-mfcc", "recommended", *deep]  # the table's order, whatever was rerun
+        for table_rows in (rows, cli):
+            kept = dict(table_rows)
+            table_rows.clear()
+            table_rows.update(sorted(kept.items(), key=lambda kv: order.index(kv[0])
+                                     if kv[0] in order else len(order)))  # fmt: skip
         write_results("latency", payload(), markdown())
 
     def payload():
@@ -132,13 +177,14 @@ def main() -> None:
             f"Warm process, file to label, one clip per call, {p['timed_clips']} RAVDESS clips "
             f"(mean {p['mean_clip_s']} s); models fitted on {p['train_clips']} clips "
             f"({p['epochs']} epoch(s) for deep recipes): latency, not accuracy, is measured. "
-            f"Shared 2-core machine, load average {p['load_average_1_5_15']}.",
+            "Shared 2-core machine (other jobs running): each row says when it was measured "
+            "and the load average (1 min) then; timings on a busy machine are upper bounds.",
             "",
             markdown_table(
                 ["recipe", "p50 (ms)", "p95 (ms)", "min (ms)", "target p50 (ms)", "met",
-                 "fit (s)"],
+                 "fit (s)", "measured (commit, load)"],
                 [[n, r["p50_ms"], r["p95_ms"], r["min_ms"], r["target_ms"],
-                  "yes" if r["p50_ms"] <= r["target_ms"] else "no", r["fit_s"]]
+                  "yes" if r["p50_ms"] <= r["target_ms"] else "no", r["fit_s"], _when(r)]
                  for n, r in rows.items()],
             ),  # fmt: skip
         ]
@@ -148,10 +194,16 @@ def main() -> None:
                 f"start-up (target {TARGET_CLI_S} s for a classical model):",
                 "",
                 markdown_table(
-                    ["model", "best (s)", "median (s)", "runs", "met"],
-                    [[n, c["best_s"], c["median_s"], c["runs"],
-                      "yes" if c["best_s"] <= TARGET_CLI_S else "no"] for n, c in cli.items()],
+                    ["model", "best (s)", "median (s)", "floor: load only, best (s)", "runs",
+                     "met", "measured (commit, load)"],
+                    [[n, c["best_s"], c["median_s"], c.get("floor_best_s", "-"), c["runs"],
+                      "yes" if c["best_s"] <= TARGET_CLI_S else "no", _when(c)]
+                     for n, c in cli.items()],
                 ),  # fmt: skip
+                "",
+                "The floor is a fresh `python -c \"import joblib; joblib.load(model)\"`: Python "
+                "start-up and the imports unpickling the model needs (scikit-learn imports SciPy "
+                "and pandas itself), which no command can avoid.",
             ]
         return "\n".join(lines)
 
@@ -173,14 +225,18 @@ def main() -> None:
             "target_ms": _target(name),
             "fit_s": round(fit_s, 1),
             "short_fit": is_deep,
+            "measured": _measured(),
         }
         print(f"    {rows[name]}", flush=True)
         if name in ("svm-mfcc", "recommended"):
             model = tmp / f"{name}.joblib"
             skser.save_model(pipe, model)
-            times = _cli_times(model, paths[0], args.cli_runs)
+            times, floor = _cli_times(model, paths[0], args.cli_runs)
             cli[name] = {"best_s": round(min(times), 2),
-                         "median_s": round(statistics.median(times), 2), "runs": len(times)}  # fmt: skip
+                         "median_s": round(statistics.median(times), 2), "runs": len(times),
+                         "floor_best_s": round(min(floor), 2),
+                         "floor_median_s": round(statistics.median(floor), 2),
+                         "measured": _measured()}  # fmt: skip
             print(f"    CLI {cli[name]}", flush=True)
         save()
 
