@@ -113,3 +113,23 @@ def test_deltas_equal_scipy_savgol_filter(n_frames, dtype):
     # Equal here; a tolerance only so that another SciPy's rounding does not fail the test.
     np.testing.assert_allclose(d1, ref1, rtol=1e-6, atol=1e-5)
     np.testing.assert_allclose(d2, ref2, rtol=1e-6, atol=1e-5)
+
+
+def test_one_blas_thread_limits_and_restores_like_threadpool_limits():
+    """The kept controller sets BLAS to one thread inside the block and restores it after."""
+    from threadpoolctl import threadpool_info
+
+    from skser.features._base import one_blas_thread
+
+    def blas_threads():
+        return sorted(
+            (lib["filepath"], lib["num_threads"])
+            for lib in threadpool_info()
+            if lib["user_api"] == "blas"
+        )
+
+    before = blas_threads()
+    for _ in range(2):  # the second block reuses the controller of the first
+        with one_blas_thread():
+            assert all(n == 1 for _, n in blas_threads())
+        assert blas_threads() == before

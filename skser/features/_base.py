@@ -371,6 +371,15 @@ _BLAS_CONTROLLER: tuple[int, ThreadpoolController] | None = None
 _BLAS_CONTROLLER_LOCK = threading.Lock()
 
 
+def _reset_blas_controller() -> None:
+    global _BLAS_CONTROLLER, _BLAS_CONTROLLER_LOCK
+    _BLAS_CONTROLLER, _BLAS_CONTROLLER_LOCK = None, threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):  # a forked child must not inherit a held lock
+    os.register_at_fork(after_in_child=_reset_blas_controller)
+
+
 def one_blas_thread():
     """``threadpoolctl.threadpool_limits(limits=1, user_api="blas")``, without a rescan per call.
 
