@@ -4,9 +4,10 @@ Every wrapper-specific quirk lives here, so the wrapper could be swapped in one
 place: scikit-learn >= 1.7 tags, metadata routing of speaker ``groups``, a
 validation split drawn from the training data only (by speaker when groups are
 known), early stopping, input normalization inside the network, on-the-fly
-augmentation, class weights, seeding, device / mixed-precision handling, and
-pickling -- and the training recipe (optimizer, schedule, label smoothing,
-mixup, crops, SpecAugment, per-utterance normalization), declared ONCE here
+augmentation, class weights, seeding, device / mixed-precision handling,
+training on several devices (a ``tf.distribute`` strategy) and pickling --
+and the training recipe (optimizer, schedule, label smoothing, mixup, crops,
+SpecAugment, per-utterance normalization), declared ONCE here
 as :data:`TRAINING_DEFAULTS`. An architecture class implements
 ``_build_network`` and declares only its network's parameters in
 ``__init__`` (plus ``**training``) and, optionally, its own training
@@ -18,6 +19,8 @@ such as ``model__epochs`` for every model.
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import inspect
 import logging
 import math
@@ -72,6 +75,7 @@ TRAINING_DEFAULTS: dict[str, Any] = {
     "augmenter": None,
     "mixed_precision": False,
     "jit_compile": False,
+    "distribution": None,
     "callbacks": None,
     "random_state": None,
     "verbose": 0,
@@ -87,6 +91,83 @@ def _gpu_name() -> str | None:
         return None
     details = tf.config.experimental.get_device_details(gpus[0])
     return f"GPU:0 ({details.get('device_name', 'unknown')})"
+
+
+def _is_strategy(value) -> bool:
+    import tensorflow as tf
+
+    return isinstance(value, tf.distribute.Strategy)
+
+
+def _check_distribution(distribution) -> None:
+    if not (distribution is None or _is_strategy(distribution)
+            or (isinstance(distribution, str) and distribution == "mirrored")):
+        raise ValueError(f"distribution must be None, 'mirrored' or a tf.distribute.Strategy, "
+                         f"got {distribution!r}.")
+
+
+def _resolve_distribution(distribution):
+    """The ``tf.distribute.Strategy`` a valid ``distribution`` value names, or None."""
+    if isinstance(distribution, str):  # "mirrored": every visible GPU, else the CPU
+        import tensorflow as tf
+
+        return tf.distribute.MirroredStrategy()
+    return distribution
+
+
+def _average_replica_state(model, strategy) -> None:
+    """Give every replica the mean of the variables each replica updated on its own.
+
+    Keras' BatchNormalization moving statistics are updated per replica from
+    its share of each batch, so the replicas end training with different
+    values (tensorflow/tensorflow#46488): predictions would depend on the
+    replica a clip lands on, and a saved model keeps the first replica's.
+    """
+    for variable in model.non_trainable_variables:
+        values = strategy.experimental_local_results(variable.value)
+        if len(values) > 1:
+            variable.assign(np.mean([np.asarray(v) for v in values], axis=0))
+
+
+@contextlib.contextmanager
+def _symbolic_build_from_one_replica(model, strategy):
+    """Let ``fit``/``evaluate`` build a distributed model from batches of any size.
+
+    Keras 3 (TF backend) builds the loss and metrics from the element-wise
+    MEAN over replicas of the first batch, which fails ("Inputs to operation
+    AddN ... must have the same size and shape") whenever a batch does not
+    split evenly: a ``batch_size`` that is not a multiple of the replicas, or
+    a small validation set of odd size. Only its shapes and dtypes are used,
+    so the first replica's share does the same job.
+    """
+    import tensorflow as tf
+
+    def first_replica(value):
+        if isinstance(value, tf.distribute.DistributedValues):
+            return strategy.experimental_local_results(value)[0]
+        return value
+
+    def build(iterator=None, data_batch=None):
+        if iterator is not None:  # Keras resets the iterator afterwards
+            for _, _, batches in iterator:
+                data_batch = next(batches)
+                break
+        with strategy.scope():
+            model._symbolic_build(data_batch=keras.tree.map_structure(first_replica, data_batch))
+
+    model._maybe_symbolic_build = build  # this model only, this fit only
+    try:
+        yield
+    finally:
+        del model._maybe_symbolic_build
+
+
+def _strategy_description(strategy) -> str:
+    """E.g. ``"MirroredStrategy, 2 replicas (GPU:0, GPU:1)"``."""
+    devices = [d.rsplit("device:", 1)[-1] for d in strategy.extended.worker_devices]
+    n = strategy.num_replicas_in_sync
+    return (f"{type(strategy).__name__}, {n} replica{'s' if n != 1 else ''} "
+            f"({', '.join(devices)})")
 
 
 class _OneHotLabelEncoder(TransformerMixin, BaseEstimator):
@@ -251,6 +332,21 @@ class SERKerasClassifier(KerasClassifier):
         (softmax stays float32); ignored with a warning on CPU.
     jit_compile : bool, default=False
         Compile the training step with XLA.
+    distribution : {None, "mirrored"} or tf.distribute.Strategy, default=None
+        Train on several devices with data parallelism. ``None``: one device
+        (the first GPU TensorFlow sees, else the CPU), no strategy.
+        ``"mirrored"``: ``tf.distribute.MirroredStrategy()`` over all visible
+        GPUs (the CPU when there is none). A ``tf.distribute.Strategy``
+        instance is used as given. The model is built, compiled and trained
+        inside the strategy's ``scope()``. ``batch_size`` stays the GLOBAL
+        batch: each step's batch is split across the replicas, so each
+        replica sees ``batch_size / num_replicas_in_sync`` clips and the
+        steps per epoch, learning rate and schedule are those of a
+        one-device run; to keep the per-replica batch of a one-device run,
+        multiply ``batch_size`` by the number of replicas. A Strategy
+        instance is not pickled (TensorFlow strategies cannot be): an
+        unpickled or joblib-shipped copy has ``distribution=None``; use
+        ``"mirrored"`` to keep the setting across processes.
     callbacks : list of keras callbacks or None, default=None
         Extra callbacks for ``fit``.
     random_state : int, RandomState or None, default=None
@@ -262,6 +358,7 @@ class SERKerasClassifier(KerasClassifier):
     Fitted attributes
     -----------------
     classes_, n_classes_, model_, history_, n_epochs_, best_epoch_, device_,
+    n_replicas_ (devices trained on in sync; 1 without ``distribution``),
     dtype_policy_, validation_indices_, validation_groups_.
     """
 
@@ -327,6 +424,25 @@ class SERKerasClassifier(KerasClassifier):
     # scikeras lists every public attribute as a parameter; use the signature.
     _get_param_names = classmethod(BaseEstimator._get_param_names.__func__)
 
+    def __sklearn_clone__(self):
+        # clone deep-copies parameters; a Strategy is a handle on devices, so
+        # the clone shares it (like a client) instead of copying it.
+        if not _is_strategy(self.distribution):
+            return super().__sklearn_clone__()
+        proxy = copy.copy(self)  # shallow: nothing is copied but the attribute dict
+        proxy.distribution = None
+        twin = super(SERKerasClassifier, proxy).__sklearn_clone__()
+        twin.distribution = self.distribution
+        return twin
+
+    def __getstate__(self):
+        # A tf.distribute.Strategy cannot be pickled; it only matters during
+        # fit, so a pickled copy (saved model, joblib worker) has none.
+        state = super().__getstate__()  # may be self.__dict__ itself: never mutate it
+        if _is_strategy(state.get("distribution")):
+            state = {**state, "distribution": None}
+        return state
+
     # ------------------------------------------------------------------ sklearn API
     def __sklearn_tags__(self):
         # scikeras predates the tags API and BaseEstimator.__sklearn_tags__ does
@@ -378,19 +494,30 @@ class SERKerasClassifier(KerasClassifier):
         self
         """
         self._check_params()
+        strategy = _resolve_distribution(self.distribution)
         seed = self._seed_from(self.random_state)
         gpu = _gpu_name()
-        self.device_ = gpu or "CPU"
+        self.device_ = (gpu or "CPU") if strategy is None else _strategy_description(strategy)
+        self.n_replicas_ = 1 if strategy is None else int(strategy.num_replicas_in_sync)
         if self.mixed_precision and gpu is None:
             logger.warning("%s: mixed_precision needs a GPU; training in float32 on CPU.",
                            type(self).__name__)
         self.dtype_policy_ = "mixed_float16" if (self.mixed_precision and gpu) else "float32"
-        if seed is None:
-            self._fit_seeded(X, y, groups, sample_weight, None)
-        else:
-            with tensorflow_random_state(seed):
-                self._fit_seeded(X, y, groups, sample_weight, seed)
+        self._strategy = strategy  # for this fit only: never a fitted attribute
+        try:
+            if seed is None:
+                self._fit_seeded(X, y, groups, sample_weight, None)
+            else:
+                with tensorflow_random_state(seed):
+                    self._fit_seeded(X, y, groups, sample_weight, seed)
+        finally:
+            del self._strategy
         return self
+
+    def _strategy_scope(self):
+        """The distribution strategy's scope during ``fit``, else a no-op context."""
+        strategy = getattr(self, "_strategy", None)
+        return contextlib.nullcontext() if strategy is None else strategy.scope()
 
     # ------------------------------------------------------------------ fitting
     def _fit_seeded(self, X, y, groups, sample_weight, seed):
@@ -423,21 +550,28 @@ class SERKerasClassifier(KerasClassifier):
             )
         w_train = None if weights is None else weights[train]
         steps = math.ceil(len(train) / self.batch_size)
-        self._compile(self.model_, steps_per_epoch=steps)
+        with self._strategy_scope():  # optimizer variables live on every replica
+            self._compile(self.model_, steps_per_epoch=steps)
         data_seed = seed if seed is not None else _data.random_seed()
-        if self.augmenter is not None:
-            batches = _AugmentedBatches(
-                X[train], y_enc[train], w_train,
-                batch_size=self.batch_size, augmenter=self.augmenter, seed=data_seed,
-            )
-            hist = self.model_.fit(batches, **fit_kwargs)
-        else:
-            dataset, steps = _data.training_dataset(
-                X[train].astype(np.float32, copy=False), y_enc[train], w_train,
-                batch_size=self.batch_size, seed=data_seed, crop_frames=self.crop_frames,
-                time_axis=self._time_axis, mixup_alpha=self.mixup_alpha,
-            )
-            hist = self.model_.fit(dataset, steps_per_epoch=steps, shuffle=False, **fit_kwargs)
+        strategy = getattr(self, "_strategy", None)
+        with (contextlib.nullcontext() if strategy is None
+              else _symbolic_build_from_one_replica(self.model_, strategy)):
+            if self.augmenter is not None:
+                batches = _AugmentedBatches(
+                    X[train], y_enc[train], w_train,
+                    batch_size=self.batch_size, augmenter=self.augmenter, seed=data_seed,
+                )
+                hist = self.model_.fit(batches, **fit_kwargs)
+            else:
+                dataset, steps = _data.training_dataset(
+                    X[train].astype(np.float32, copy=False), y_enc[train], w_train,
+                    batch_size=self.batch_size, seed=data_seed, crop_frames=self.crop_frames,
+                    time_axis=self._time_axis, mixup_alpha=self.mixup_alpha,
+                )
+                hist = self.model_.fit(dataset, steps_per_epoch=steps, shuffle=False,
+                                       **fit_kwargs)
+        if strategy is not None:
+            _average_replica_state(self.model_, strategy)
         self.history_ = {k: [float(v) for v in vals] for k, vals in hist.history.items()}
         self.n_epochs_ = len(self.history_.get("loss", []))
         stopper = next((c for c in callbacks if isinstance(c, keras.callbacks.EarlyStopping)),
@@ -552,6 +686,7 @@ class SERKerasClassifier(KerasClassifier):
         if self.augmenter is not None and not callable(getattr(self.augmenter, "augment", None)):
             raise TypeError("augmenter must have an augment(batch, *, random_state) method, "
                             f"got {type(self.augmenter).__name__}.")
+        _check_distribution(self.distribution)
         if not (self.random_state is None or isinstance(
                 self.random_state, (numbers.Integral, np.random.RandomState))):
             raise ValueError(f"random_state must be None, an int or a RandomState, "
@@ -627,10 +762,13 @@ class SERKerasClassifier(KerasClassifier):
         # Layers capture the global dtype policy when created: set it just for the build.
         # scikeras turns any RandomState into seed 0; use our own derivation.
         self._random_state = self._seed_from(self.random_state)
+        # Under a distribution strategy, variables are created (and the model
+        # compiled) inside its scope, so Keras trains it on every replica.
         previous = keras.config.dtype_policy()
         keras.config.set_dtype_policy(getattr(self, "dtype_policy_", "float32"))
         try:
-            return super()._build_keras_model()
+            with self._strategy_scope():
+                return super()._build_keras_model()
         finally:
             keras.config.set_dtype_policy(previous)
 
