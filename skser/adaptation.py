@@ -11,9 +11,10 @@ without speaker ids.
 
 :class:`SpeakerAdaptiveClassifier` fixes the three failures separately:
 
-* **training**: each training speaker's offset is estimated from the residuals
-  ``x - mean of x's emotion class`` (training labels are known), so it does
-  not depend on which emotions the speaker recorded;
+* **training**: each training speaker's offset (and, with ``scale=True``, its
+  scale) is estimated from the residuals ``x - mean of x's emotion class``
+  (training labels are known), so it does not depend on which emotions the
+  speaker recorded;
 * **deployment**: a second copy of the classifier is trained on the features
   as they are, and predicts whenever no speaker ids are given;
 * **lab and enrollment**: for a test speaker with ids, the two copies are
@@ -49,21 +50,32 @@ class SpeakerAdaptiveClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimat
     min_clips : int, default=5
         Fewest clips of a speaker (in one call, or enrolled) for its own
         statistics to be used; fewer: the speaker-naive copy predicts.
-    diversity_range : tuple of float, default=(0.75, 1.25)
+    diversity_range : tuple of float, default=(0.5, 0.9)
         Mapping of a speaker's emotional spread ``d`` to its adaptation
         weight: 0 below the first value, 1 above the second, linear between.
         ``d`` is about 1 for a speaker whose clips span the emotions as the
         training data does, and about 0 for clips of a single emotion; it is
         noisy for few clips. The default was chosen on RAVDESS-8 inner folds
-        (training actors only) and the RAVDESS unbalanced-speakers fixture of
-        ``benchmarks/bench_headline.py``; ``(1.0, 1.5)`` is safer on
+        (training actors only) and the RAVDESS unbalanced-speakers fixture
+        (``benchmarks/bench_adaptation.py``, results in
+        ``benchmarks/results/adaptation.md``); ``(1.0, 1.5)`` is safer on
         unbalanced speakers and gives up part of the gain on balanced ones.
-    shrinkage : float, default=10
+    shrinkage : float, default=3
         The weight is further multiplied by ``n / (n + shrinkage)`` for a
         speaker with ``n`` clips: few clips, little trust in their statistics.
     n_components : int, default=64
         Principal components kept before the discriminant analysis that
         measures the spread.
+    scale : bool, default=False
+        Also divide each speaker's features by its own standard deviation
+        (relative to the training data's), as per-speaker standardization
+        does. A training speaker's scale is class-aware too: its spread
+        around the class means plus the spread of the class means, i.e. what
+        its standard deviation would be had it shown every emotion. A test
+        speaker's scale is the standard deviation of its clips; like the
+        offset it only counts for speakers whose clips span the emotions.
+        It corrects speakers that differ by gain (tested on synthetic data)
+        but measured no gain on RAVDESS inner folds, hence off by default.
 
     Attributes
     ----------
@@ -76,6 +88,11 @@ class SpeakerAdaptiveClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimat
         Class labels.
     speaker_offsets_ : dict
         Class-aware offset of each training speaker.
+    speaker_scales_ : dict
+        Class-aware scale of each training speaker relative to ``scale_`` (all
+        ones with ``scale=False``).
+    scale_ : ndarray
+        Reference standard deviation of every feature (training speakers).
     enrolled_speakers_ : ndarray
         Speakers given to :meth:`enroll`.
 
@@ -110,14 +127,15 @@ class SpeakerAdaptiveClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimat
     __metadata_request__predict_proba = {"groups": True}
 
     def __init__(
-        self, estimator, *, min_clips=5, diversity_range=(0.75, 1.25), shrinkage=10.0,
-        n_components=64,
+        self, estimator, *, min_clips=5, diversity_range=(0.5, 0.9), shrinkage=3.0,
+        n_components=64, scale=False,
     ):  # fmt: skip
         self.estimator = estimator
         self.min_clips = min_clips
         self.diversity_range = diversity_range
         self.shrinkage = shrinkage
         self.n_components = n_components
+        self.scale = scale
 
     # ---------------------------------------------------------------- helpers
     def _check_params(self) -> None:
@@ -201,14 +219,42 @@ class SpeakerAdaptiveClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimat
         class_means = np.stack([values[class_index == k].mean(axis=0)
                                 for k in range(len(self.classes_))])  # fmt: skip
         residuals = values - class_means[class_index]
-        self.speaker_offsets_ = {
-            speaker: residuals[groups == speaker].mean(axis=0) for speaker in np.unique(groups)
+        # What a speaker's variance would be had it shown every emotion: its
+        # own spread around the class means plus the spread of the class means.
+        between = np.average((class_means - self.mean_) ** 2, axis=0,
+                             weights=np.bincount(class_index))  # fmt: skip
+        speakers = np.unique(groups)
+        self.speaker_offsets_, variances = {}, {}
+        for speaker in speakers:
+            rows = residuals[groups == speaker]
+            self.speaker_offsets_[speaker] = rows.mean(axis=0)
+            variances[speaker] = rows.var(axis=0) + between
+        self.scale_ = np.sqrt(np.mean([variances[s] for s in speakers], axis=0))
+        self.speaker_scales_ = {
+            s: self._relative_scale(np.sqrt(variances[s]), n=int((groups == s).sum()))
+            for s in speakers
         }
         offsets = np.stack([self.speaker_offsets_[speaker] for speaker in groups])
-        normalized = values - offsets
+        # Location only for the spread measure: it must not see a speaker's scale,
+        # which a test speaker with one emotion would get wrong.
+        located = values - offsets
+        scales = np.stack([self.speaker_scales_[speaker] for speaker in groups])
+        normalized = self.mean_ + (located - self.mean_) / scales
         self.adapted_ = clone(self.estimator).fit(self._wrap(normalized, X), y)
-        self._fit_diversity(normalized, class_index, groups)
+        self._fit_diversity(located, class_index, groups)
         return self
+
+    def _relative_scale(self, std: np.ndarray, *, n: int) -> np.ndarray:
+        """A speaker's standard deviation over the reference one, shrunk toward 1 by clip count.
+
+        All ones with ``scale=False``. Features without variance keep scale 1.
+        """
+        if not self.scale:
+            return np.ones_like(std)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(self.scale_ > 0, std / self.scale_, 1.0)
+        trust = n / (n + _SCALE_PRIOR_CLIPS)
+        return np.maximum(trust * ratio + (1 - trust), _MIN_RELATIVE_SCALE)
 
     def _fit_diversity(self, normalized, class_index, groups) -> None:
         """Discriminant directions and the spread of one emotion vs all emotions along them."""
@@ -263,12 +309,12 @@ class SpeakerAdaptiveClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimat
         trust = n_clips / (n_clips + self.shrinkage)
         return float(np.clip((diversity - low) / (high - low), 0.0, 1.0) * trust)
 
-    def _speaker_state(self, values) -> tuple[np.ndarray, float]:
-        """(offset, weight) of one speaker from its unlabeled clips."""
+    def _speaker_state(self, values) -> tuple[np.ndarray, np.ndarray, float]:
+        """(mean, relative scale, weight) of one speaker from its unlabeled clips."""
         if len(values) < self.min_clips or self.adapted_ is None:
-            return np.zeros(values.shape[1]), 0.0
-        offset = values.mean(axis=0) - self.mean_
-        return offset, self._weight(self._diversity(values), len(values))
+            return self.mean_, np.ones(values.shape[1]), 0.0
+        scale = self._relative_scale(values.std(axis=0), n=len(values))
+        return values.mean(axis=0), scale, self._weight(self._diversity(values), len(values))
 
     def enroll(self, X, groups):
         """Store each speaker's offset and weight from some of its unlabeled clips.
@@ -320,17 +366,18 @@ class SpeakerAdaptiveClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimat
         groups = np.asarray(groups, dtype=object)
         if len(groups) != len(values):
             raise ValueError(f"groups has {len(groups)} entries but X has {len(values)} clips.")
-        offsets = np.zeros_like(values)
+        means, scales = np.zeros_like(values), np.ones_like(values)
         weights = np.zeros(len(values))
         for speaker in np.unique(groups):
             rows = groups == speaker
             state = self._enrolled.get(speaker)
-            offset, weight = state if state is not None else self._speaker_state(values[rows])
-            offsets[rows], weights[rows] = offset, weight
+            mean, scale, weight = state if state is not None else self._speaker_state(values[rows])
+            means[rows], scales[rows], weights[rows] = mean, scale, weight
         adapt = weights > 0
         if adapt.any():
             rows = np.flatnonzero(adapt)
-            normalized = self._wrap(values[rows] - offsets[rows], _take(X, rows))
+            normalized = self.mean_ + (values[rows] - means[rows]) / scales[rows]
+            normalized = self._wrap(normalized, _take(X, rows))
             adapted = np.asarray(self.adapted_.predict_proba(normalized), dtype=float)
             w = weights[rows, None]
             proba[rows] = w * adapted + (1 - w) * proba[rows]
@@ -350,6 +397,12 @@ class SpeakerAdaptiveClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimat
         """
         proba = self.predict_proba(X, groups=groups)  # checks fitted first
         return self.classes_[np.argmax(proba, axis=1)]
+
+
+#: Clips' worth of prior belief that a speaker's scale is the reference one.
+_SCALE_PRIOR_CLIPS = 5
+#: Floor of a relative scale: a constant feature of one speaker must not blow up.
+_MIN_RELATIVE_SCALE = 0.05
 
 
 def _spread(points: np.ndarray) -> float:

@@ -168,6 +168,24 @@ def test_balanced_speakers_keep_the_gain_of_per_speaker_statistics():
     assert reports["none"].uar == pytest.approx(plain, abs=0.02)
 
 
+def test_class_aware_scale_corrects_speakers_with_different_gains():
+    """Speakers differ by a per-feature gain: the offset alone cannot undo it."""
+    rng = np.random.default_rng(1)
+    X, y, g = speaker_features(offset=2.0, seed=1)
+    gains = np.exp(rng.uniform(-1.5, 1.5, size=(12, X.shape[1])))
+    X = X * gains[g]
+    uar = {}
+    for scale in (False, True):
+        model = adaptive(diversity_range=(0.5, 0.9), scale=scale)
+        uar[scale] = evaluate(model, X, y, groups=g, cv=CV, adaptation="speaker").uar
+    assert uar[True] > uar[False] + 0.02
+    fitted = adaptive(scale=True).fit(X, y, groups=g)
+    # A training speaker with a large gain gets a large scale, and the reverse.
+    loud, quiet = np.argmax(gains.mean(axis=1)), np.argmin(gains.mean(axis=1))
+    assert fitted.speaker_scales_[loud].mean() > fitted.speaker_scales_[quiet].mean()
+    assert np.all(adaptive(scale=False).fit(X, y, groups=g).speaker_scales_[loud] == 1)
+
+
 def test_speaker_diversity_tells_one_emotion_from_all():
     X, y, g = speaker_features(per_speaker=40)
     model = adaptive().fit(X[g < 10], y[g < 10], groups=g[g < 10])
