@@ -179,6 +179,28 @@ def test_parallel_interpreters_equal_the_one_window_loop(yamnet_tflite, tflite_o
     np.testing.assert_array_equal(one_emb, emb[:1])
 
 
+@pytest.mark.realdata
+def test_embedding_output_equals_preserved_tensors(yamnet_tflite, tflite_outputs, speech_windows):
+    """The runner reads the embedding as an added graph output: bitwise today's values."""
+    from skser._yamnet._tflite import embedding_output_model, find_tensors, make_interpreter
+
+    emb, scores, patches = tflite_outputs
+    preserved = make_interpreter(yamnet_tflite, preserve=True)
+    t = find_tensors(preserved, yamnet_tflite)
+    for i, window in enumerate(speech_windows):
+        preserved.set_tensor(t.waveform, window[None])
+        preserved.invoke()
+        np.testing.assert_array_equal(preserved.get_tensor(t.embedding)[0], emb[i])
+        np.testing.assert_array_equal(preserved.get_tensor(t.scores)[0], scores[i])
+        np.testing.assert_array_equal(preserved.get_tensor(t.patch), patches[i])
+    assert embedding_output_model(yamnet_tflite) is not None
+    runner = load_yamnet_runner(yamnet_tflite)
+    itp = runner._interpreters[0]
+    assert t.embedding in [d["index"] for d in itp.get_output_details()]
+    # XNNPACK runs the network as a few partitions, not one per operator.
+    assert sum(op["op_name"] == "DELEGATE" for op in itp._get_ops_details()) < 10
+
+
 # -- Keras ------------------------------------------------------------------------------------
 def test_backbone_architecture():
     model = build_yamnet_backbone()

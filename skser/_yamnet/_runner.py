@@ -9,9 +9,14 @@ Two interchangeable back ends behind one call signature,
   windows is split over ``num_threads`` single-threaded interpreters run in
   parallel threads (``invoke`` releases the GIL), so every window goes
   through the same graph as alone and the outputs are bitwise those of the
-  one-window loop.
+  one-window loop. The embedding is read as an added graph output (see
+  :func:`skser._yamnet._tflite.embedding_output_model`), not by preserving
+  every intermediate tensor, which would split XNNPACK's graph per operator.
 - :class:`KerasYAMNet` runs the NumPy frontend and the Keras network built
   from ``yamnet.h5`` (or the TFLite weights), ``batch_size`` windows at a time.
+  With the TFLite weights it is not used by default: batched through
+  TensorFlow's float kernels it is slower per window than the export on
+  XNNPACK on CPU (``benchmarks/results/yamnet_backends.md``).
 """
 
 from __future__ import annotations
@@ -51,13 +56,15 @@ class TFLiteYAMNet:
     """
 
     def __init__(self, path: str | os.PathLike, *, num_threads: int = 1):
-        from skser._yamnet._tflite import find_tensors, make_interpreter
+        from skser._yamnet._tflite import embedding_output_model, find_tensors, make_interpreter
 
         self.path = os.fspath(path)
         self.sha256 = file_sha256(path)
         self.num_threads = max(1, int(num_threads))
+        content = embedding_output_model(path)
         self._interpreters = [
-            make_interpreter(path, num_threads=1, preserve=True) for _ in range(self.num_threads)
+            make_interpreter(path, num_threads=1, preserve=content is None, model_content=content)
+            for _ in range(self.num_threads)
         ]
         self._tensors = find_tensors(self._interpreters[0], path)
         self._lock = threading.Lock()  # one call at a time: the interpreters hold state

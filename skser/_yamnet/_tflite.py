@@ -36,7 +36,12 @@ def _interpreter_class():
 
 
 def make_interpreter(
-    path: str | os.PathLike, *, num_threads: int = 1, preserve: bool = True, delegates: bool = True
+    path: str | os.PathLike,
+    *,
+    num_threads: int = 1,
+    preserve: bool = True,
+    delegates: bool = True,
+    model_content: bytes | None = None,
 ):
     """Open ``path`` with TFLite and allocate its tensors.
 
@@ -45,9 +50,15 @@ def make_interpreter(
     num_threads : int
         CPU threads of the interpreter.
     preserve : bool
-        Keep intermediate tensors readable after ``invoke`` (the embedding is one).
+        Keep intermediate tensors readable after ``invoke`` (the embedding is
+        one). It costs speed: XNNPACK then runs every operator as its own
+        partition (57 instead of 4 for YAMNet); :func:`embedding_output_model`
+        makes the embedding an output instead.
     delegates : bool
         Use the default XNNPACK delegate (fast); without it the builtin kernels run.
+    model_content : bytes, optional
+        The model to run, derived from ``path`` (e.g. by
+        :func:`embedding_output_model`); ``path`` is still verified and named in errors.
 
     Raises
     ------
@@ -56,7 +67,10 @@ def make_interpreter(
     """
     cls = _interpreter_class()
     verify_tflite_file(path)
-    kwargs = {"model_path": os.fspath(path), "num_threads": int(num_threads)}
+    if model_content is None:
+        kwargs = {"model_path": os.fspath(path), "num_threads": int(num_threads)}
+    else:
+        kwargs = {"model_content": model_content, "num_threads": int(num_threads)}
     if preserve:
         kwargs["experimental_preserve_all_tensors"] = True
     if not delegates:
@@ -70,6 +84,58 @@ def make_interpreter(
         except (ValueError, RuntimeError) as exc:
             raise ValueError(f"Cannot load {os.fspath(path)!r} as a TFLite model: {exc}") from exc
     return interpreter
+
+
+def embedding_output_model(path: str | os.PathLike) -> bytes | None:
+    """The YAMNet export with its 1024-d embedding tensor added to the graph outputs.
+
+    An output stays readable after ``invoke`` without
+    ``experimental_preserve_all_tensors``, which splits XNNPACK's graph into
+    one partition per operator (about 1.2x slower on a 2-core AVX machine,
+    ``benchmarks/results/yamnet_backends.md``). Only the subgraph's output list
+    changes; the operators, tensors and weights are the file's, so the outputs
+    are bitwise those of the preserved-tensors interpreter (tested).
+
+    Returns
+    -------
+    bytes or None
+        ``None`` when the flatbuffer bindings (``flatbuffers`` and the TFLite
+        schema's object API) are unavailable or the rewrite fails; callers then
+        fall back to ``preserve=True``.
+
+    Raises
+    ------
+    ValueError
+        As :func:`make_interpreter` and :func:`find_tensors` for a file that is
+        not the YAMNet export.
+    """
+    verify_tflite_file(path)
+    stat = os.stat(path)
+    return _embedding_output_model(os.path.abspath(os.fspath(path)), stat.st_size, stat.st_mtime_ns)
+
+
+@lru_cache(maxsize=2)
+def _embedding_output_model(path: str, size: int, mtime_ns: int) -> bytes | None:
+    # A plain interpreter (no delegate: cheap) finds the tensor and checks the file.
+    embedding = find_tensors(make_interpreter(path, preserve=False, delegates=False), path).embedding
+    schema = _schema_module()
+    try:
+        import flatbuffers
+
+        data = Path(path).read_bytes()
+        model = schema.ModelT.InitFromPackedBuf(data, 0)
+        graph = model.subgraphs[0]
+        outputs = [int(i) for i in np.asarray(graph.outputs).ravel()]
+        if embedding not in outputs:
+            graph.outputs = np.asarray([*outputs, embedding], dtype=np.int32)
+        builder = flatbuffers.Builder(len(data) + 4096)
+        builder.Finish(model.Pack(builder), file_identifier=_TFLITE_IDENTIFIER)
+        return bytes(builder.Output())
+    except Exception:  # pragma: no cover - missing bindings or an unusual file
+        return None
+
+
+_TFLITE_IDENTIFIER = b"TFL3"
 
 
 def verify_tflite_file(path: str | os.PathLike) -> None:
