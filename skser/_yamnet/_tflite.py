@@ -91,23 +91,22 @@ def embedding_output_model(path: str | os.PathLike) -> bytes | None:
 
     An output stays readable after ``invoke`` without
     ``experimental_preserve_all_tensors``, which splits XNNPACK's graph into
-    one partition per operator (about 1.2x slower on a 2-core AVX machine,
-    ``benchmarks/results/yamnet_backends.md``). Only the subgraph's output list
-    changes; the operators, tensors and weights are the file's, so the outputs
-    are bitwise those of the preserved-tensors interpreter (tested).
+    one partition per operator (slower: ``benchmarks/results/yamnet_backends.md``).
+    Only the subgraph's output list changes (a new vector appended to the
+    file, about a millisecond); the operators, tensors and weights are the
+    file's, so the outputs are bitwise those of the preserved-tensors
+    interpreter (tested).
 
     Returns
     -------
     bytes or None
-        ``None`` when the flatbuffer bindings (``flatbuffers`` and the TFLite
-        schema's object API) are unavailable or the rewrite fails; callers then
-        fall back to ``preserve=True``.
+        ``None`` when the TFLite schema bindings are unavailable or no tensor
+        is named like the embedding; callers then fall back to ``preserve=True``.
 
     Raises
     ------
     ValueError
-        As :func:`make_interpreter` and :func:`find_tensors` for a file that is
-        not the YAMNet export.
+        For a damaged or truncated file (:func:`verify_tflite_file`).
     """
     verify_tflite_file(path)
     stat = os.stat(path)
@@ -116,26 +115,52 @@ def embedding_output_model(path: str | os.PathLike) -> bytes | None:
 
 @lru_cache(maxsize=2)
 def _embedding_output_model(path: str, size: int, mtime_ns: int) -> bytes | None:
-    # A plain interpreter (no delegate: cheap) finds the tensor and checks the file.
-    embedding = find_tensors(make_interpreter(path, preserve=False, delegates=False), path).embedding
     schema = _schema_module()
+    if schema is None:  # pragma: no cover - tensorflow ships the bindings
+        return None
+    data = Path(path).read_bytes()
     try:
-        import flatbuffers
-
-        data = Path(path).read_bytes()
-        model = schema.ModelT.InitFromPackedBuf(data, 0)
-        graph = model.subgraphs[0]
-        outputs = [int(i) for i in np.asarray(graph.outputs).ravel()]
-        if embedding not in outputs:
-            graph.outputs = np.asarray([*outputs, embedding], dtype=np.int32)
-        builder = flatbuffers.Builder(len(data) + 4096)
-        builder.Finish(model.Pack(builder), file_identifier=_TFLITE_IDENTIFIER)
-        return bytes(builder.Output())
-    except Exception:  # pragma: no cover - missing bindings or an unusual file
+        graph = schema.Model.GetRootAsModel(data, 0).Subgraphs(0)
+        suffix = EMBEDDING_TENSOR.encode()
+        named = [
+            t
+            for t in range(graph.TensorsLength())
+            if (graph.Tensors(t).Name() or b"").endswith(suffix)
+        ]
+        embedding = [
+            t for t in named if list(graph.Tensors(t).ShapeAsNumpy()) == [1, EMBEDDING_SIZE]
+        ]
+        if len(embedding) != 1:
+            return None
+        return _with_output(data, graph, embedding[0])
+    except Exception:  # pragma: no cover - an unusual file: the caller falls back
         return None
 
 
-_TFLITE_IDENTIFIER = b"TFL3"
+_SUBGRAPH_OUTPUTS_SLOT = 8  # vtable slot of SubGraph.outputs (field 2: tensors, inputs, outputs)
+
+
+def _with_output(data: bytes, graph, tensor: int) -> bytes:
+    """``data`` with ``tensor`` appended to the subgraph's outputs.
+
+    Flatbuffer vectors cannot grow in place, so the new outputs vector is
+    appended at the end of the buffer and the subgraph's (forward, unsigned)
+    offset to it is rewritten; every other byte is unchanged.
+    """
+    outputs = [int(i) for i in graph.OutputsAsNumpy()]
+    if tensor in outputs:
+        return data
+    field = graph._tab.Offset(_SUBGRAPH_OUTPUTS_SLOT)
+    if not field:
+        raise ValueError("subgraph without outputs")
+    field_pos = graph._tab.Pos + field
+    buf = bytearray(data)
+    buf += bytes(-len(buf) % 4)  # 4-byte alignment of the vector's length
+    vector_pos = len(buf)
+    values = [*outputs, tensor]
+    buf += np.asarray([len(values), *values], dtype="<i4").tobytes()
+    buf[field_pos : field_pos + 4] = np.asarray([vector_pos - field_pos], "<u4").tobytes()
+    return bytes(buf)
 
 
 def verify_tflite_file(path: str | os.PathLike) -> None:
