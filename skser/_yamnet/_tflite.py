@@ -93,7 +93,7 @@ def embedding_output_model(path: str | os.PathLike) -> bytes | None:
     ``experimental_preserve_all_tensors``, which splits XNNPACK's graph into
     one partition per operator (slower: ``benchmarks/results/yamnet_backends.md``).
     Only the subgraph's output list changes (a new vector appended to the
-    file, about a millisecond); the operators, tensors and weights are the
+    file, a few milliseconds); the operators, tensors and weights are the
     file's, so the outputs are bitwise those of the preserved-tensors
     interpreter (tested).
 
