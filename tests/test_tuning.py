@@ -454,22 +454,27 @@ def test_timeout_without_n_trials_and_verbose(caplog):
     X, y, groups = make_data()
     before = optuna.logging.get_verbosity()
     caplog.set_level(logging.INFO, logger="optuna")
-    search = OptunaSearchCV(
-        LogisticRegression(),
-        {"C": FloatDistribution(0.1, 10)},
-        n_trials=None,
-        timeout=0.5,
-        cv=2,
-        verbose=True,
-    ).fit(X, y, groups=groups)
-    assert search.n_trials_ >= 1
-    assert "Trial 0 finished" in caplog.text
-    assert optuna.logging.get_verbosity() == before  # restored
-    caplog.clear()
-    OptunaSearchCV(LogisticRegression(), {"C": FloatDistribution(0.1, 10)}, n_trials=2, cv=2).fit(
-        X, y, groups=groups
-    )
-    assert "Trial 0 finished" not in caplog.text  # quiet unless verbose
+    # Optuna's logger does not propagate to the root logger, where caplog listens.
+    optuna.logging.enable_propagation()
+    try:
+        search = OptunaSearchCV(
+            LogisticRegression(),
+            {"C": FloatDistribution(0.1, 10)},
+            n_trials=None,
+            timeout=0.5,
+            cv=2,
+            verbose=True,
+        ).fit(X, y, groups=groups)
+        assert search.n_trials_ >= 1
+        assert "Trial 0 finished" in caplog.text
+        assert optuna.logging.get_verbosity() == before  # restored
+        caplog.clear()
+        OptunaSearchCV(
+            LogisticRegression(), {"C": FloatDistribution(0.1, 10)}, n_trials=2, cv=2
+        ).fit(X, y, groups=groups)
+        assert "Trial 0 finished" not in caplog.text  # quiet unless verbose
+    finally:
+        optuna.logging.disable_propagation()
 
 
 def test_errors_are_clear_and_early():
