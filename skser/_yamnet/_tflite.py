@@ -1,8 +1,10 @@
 """The YAMNet TFLite export: opening an interpreter, finding its tensors, reading its weights.
 
 ``tf.lite.Interpreter`` still works in TensorFlow 2.21 but is deprecated in
-favour of the ``ai_edge_litert`` package (same API); the latter is used when
-installed, so skser keeps working once ``tf.lite`` is removed.
+favour of the ``ai_edge_litert`` package (same API). skser depends on the
+latter (except on Windows, which it has no wheels for) and uses it when
+installed: it spares the seconds of importing TensorFlow on a process's first
+YAMNet call, and keeps skser working once ``tf.lite`` is removed.
 """
 
 from __future__ import annotations
