@@ -210,7 +210,7 @@ class SpeakerAdaptiveClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimat
                 stacklevel=2,
             )
             self.adapted_ = None
-            self.speaker_offsets_ = {}
+            self.speaker_offsets_, self.speaker_scales_, self.scale_ = {}, {}, None
             return self
         groups = np.asarray(groups, dtype=object)
         if len(groups) != len(values):
@@ -256,20 +256,23 @@ class SpeakerAdaptiveClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimat
         trust = n / (n + _SCALE_PRIOR_CLIPS)
         return np.maximum(trust * ratio + (1 - trust), _MIN_RELATIVE_SCALE)
 
-    def _fit_diversity(self, normalized, class_index, groups) -> None:
-        """Discriminant directions and the spread of one emotion vs all emotions along them."""
+    def _fit_diversity(self, located, class_index, groups) -> None:
+        """Discriminant directions and the spread of one emotion vs all emotions along them.
+
+        ``located``: the training features minus each speaker's class-aware offset.
+        """
         from sklearn.decomposition import PCA
         from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
         from sklearn.pipeline import make_pipeline
         from sklearn.preprocessing import StandardScaler
 
-        n_components = max(1, min(self.n_components, len(normalized) - 1, normalized.shape[1]))
+        n_components = max(1, min(self.n_components, len(located) - 1, located.shape[1]))
         self.projection_ = make_pipeline(
             StandardScaler(),
             PCA(n_components=n_components, random_state=0),
             LinearDiscriminantAnalysis(solver="eigen", shrinkage="auto"),
-        ).fit(normalized, class_index)
-        projected = self.projection_.transform(normalized)
+        ).fit(located, class_index)
+        projected = self.projection_.transform(located)
         within = [
             _spread(projected[(groups == s) & (class_index == k)])
             for s in np.unique(groups)
