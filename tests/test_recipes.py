@@ -267,3 +267,27 @@ def test_recommended_fits_and_beats_chance_speaker_independently(small_corpus, y
     assert report.speaker_independent
     assert report.uar > 0.25 + 0.15  # 4 classes
     assert report.roc_auc is not None  # the soft vote gives probabilities
+
+
+def test_recommended_column_blocks_equal_column_transformer():
+    """The vote members' block selection gives what ColumnTransformer gives, and checks names."""
+    from sklearn.compose import ColumnTransformer, make_column_selector
+
+    from skser.recipes import _ColumnBlock
+
+    rng = np.random.default_rng(0)
+    names = [f"prosody__f{i}" for i in range(3)] + [f"yamnet__e{i}" for i in range(4)]
+    X = pd.DataFrame(rng.normal(size=(5, 7)).astype(np.float32), columns=names)
+    reference = ColumnTransformer(
+        [("block", "passthrough", make_column_selector(pattern="^yamnet__"))]
+    ).fit_transform(X)
+    block = _ColumnBlock("^yamnet__").fit(X)
+    np.testing.assert_array_equal(block.transform(X), reference)
+    assert block.transform(X).dtype == reference.dtype
+    assert list(block.get_feature_names_out()) == names[3:]
+    with pytest.raises(ValueError, match="differ"):
+        block.transform(X[names[::-1]])
+    with pytest.raises(ValueError, match="No feature name matches"):
+        _ColumnBlock("^mfcc__").fit(X)
+    with pytest.raises(ValueError, match="DataFrame"):
+        _ColumnBlock("^yamnet__").fit(X.to_numpy())
