@@ -49,6 +49,7 @@ _EXPORTS = {
     "MFCCLSTM": ".models",
     "MFCCCNNLSTM": ".models",
     "CNNRNN": ".models",
+    "AttentionCNN": ".models",
     # augmentation
     "SpectrogramAugmenter": ".augment",
     "WaveformAugmenter": ".augment",
