@@ -4,18 +4,23 @@ Every per-clip loop of skser (reading audio, extracting features) goes
 through :func:`parallel_map`, so the backend a user selects with
 ``joblib.parallel_config`` (threads, processes, a Dask cluster) applies to
 all of them, and a clip path that a remote worker cannot see fails with one
-clear message.
+clear message. :func:`one_blas_thread` limits BLAS to one thread cheaply,
+for the small dense problems (per-clip features, small classifiers) on
+which BLAS threads only cost.
 """
 
 from __future__ import annotations
 
 import os
 import socket
+import sys
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from joblib import Parallel, delayed
 from joblib.parallel import get_active_backend
+from threadpoolctl import ThreadpoolController
 
 
 def effective_n_jobs(n_jobs: int | None) -> int:
@@ -128,3 +133,35 @@ def parallel_map(
     finally:
         if progress is not None:
             progress.close()
+
+
+_BLAS_CONTROLLER: tuple[int, ThreadpoolController] | None = None
+_BLAS_CONTROLLER_LOCK = threading.Lock()
+
+
+def _reset_blas_controller() -> None:
+    global _BLAS_CONTROLLER, _BLAS_CONTROLLER_LOCK
+    _BLAS_CONTROLLER, _BLAS_CONTROLLER_LOCK = None, threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):  # a forked child must not inherit a held lock
+    os.register_at_fork(after_in_child=_reset_blas_controller)
+
+
+def one_blas_thread():
+    """``threadpoolctl.threadpool_limits(limits=1, user_api="blas")``, without a rescan per call.
+
+    Building a controller reads ``/proc/self/maps`` and inspects every loaded
+    shared library: several milliseconds per call, more than the features of a
+    short clip cost. The controller is kept and built again only when modules
+    were imported since (which is how new BLAS libraries get loaded).
+    """
+    global _BLAS_CONTROLLER
+    n_modules = len(sys.modules)
+    cached = _BLAS_CONTROLLER
+    if cached is None or cached[0] != n_modules:
+        with _BLAS_CONTROLLER_LOCK:
+            cached = _BLAS_CONTROLLER
+            if cached is None or cached[0] != n_modules:
+                cached = _BLAS_CONTROLLER = (n_modules, ThreadpoolController())
+    return cached[1].limit(limits=1, user_api="blas")

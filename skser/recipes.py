@@ -31,7 +31,7 @@ from sklearn.utils.validation import check_is_fitted
 from skser.augment import SpectrogramAugmenter
 from skser.baselines import make_baseline
 from skser.features import MelSpectrogramTransformer, MFCCTransformer, TemporalPooling
-from skser.features._base import one_blas_thread
+from skser._parallel import one_blas_thread
 
 __all__ = ["make_ser_pipeline", "list_recipes", "register_recipe", "unregister_recipe", "Recipe"]
 

@@ -119,7 +119,7 @@ def test_one_blas_thread_limits_and_restores_like_threadpool_limits():
     """The kept controller sets BLAS to one thread inside the block and restores it after."""
     from threadpoolctl import threadpool_info
 
-    from skser.features._base import one_blas_thread
+    from skser._parallel import one_blas_thread
 
     def blas_threads():
         return sorted(

@@ -22,8 +22,6 @@ from __future__ import annotations
 
 import math
 import os
-import sys
-import threading
 from dataclasses import dataclass
 from functools import lru_cache, partial
 from typing import Any
@@ -33,9 +31,8 @@ import scipy.fft
 from joblib import parallel_config
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_memory
-from threadpoolctl import ThreadpoolController
 
-from skser._parallel import parallel_map
+from skser._parallel import one_blas_thread, parallel_map
 from skser._validation import check_clip_sequence, check_positive, is_path_like
 from skser.audio import _decode_scope, _load_one, load_audio
 
@@ -365,38 +362,6 @@ def _load_clip(clip: Any, index: int, sr: int) -> np.ndarray:
 def _compute(key, compute, spec, sr, clip, index):
     """Load one clip and compute its features (``key`` identifies it for the cache)."""
     return compute(_load_clip(clip, index, sr), spec)
-
-
-_BLAS_CONTROLLER: tuple[int, ThreadpoolController] | None = None
-_BLAS_CONTROLLER_LOCK = threading.Lock()
-
-
-def _reset_blas_controller() -> None:
-    global _BLAS_CONTROLLER, _BLAS_CONTROLLER_LOCK
-    _BLAS_CONTROLLER, _BLAS_CONTROLLER_LOCK = None, threading.Lock()
-
-
-if hasattr(os, "register_at_fork"):  # a forked child must not inherit a held lock
-    os.register_at_fork(after_in_child=_reset_blas_controller)
-
-
-def one_blas_thread():
-    """``threadpoolctl.threadpool_limits(limits=1, user_api="blas")``, without a rescan per call.
-
-    Building a controller reads ``/proc/self/maps`` and inspects every loaded
-    shared library: several milliseconds per call, more than the features of a
-    short clip cost. The controller is kept and built again only when modules
-    were imported since (which is how new BLAS libraries get loaded).
-    """
-    global _BLAS_CONTROLLER
-    n_modules = len(sys.modules)
-    cached = _BLAS_CONTROLLER
-    if cached is None or cached[0] != n_modules:
-        with _BLAS_CONTROLLER_LOCK:
-            cached = _BLAS_CONTROLLER
-            if cached is None or cached[0] != n_modules:
-                cached = _BLAS_CONTROLLER = (n_modules, ThreadpoolController())
-    return cached[1].limit(limits=1, user_api="blas")
 
 
 def _cache_key(clip: Any):
