@@ -111,21 +111,11 @@ def frontend_only(path):
     """
     import tensorflow as tf
 
-    from skser._yamnet._tflite import _schema_module, embedding_output_model
+    from skser._yamnet._tflite import embedding_output_model
 
-    schema = _schema_module()
     data = bytearray(embedding_output_model(path))
-    model = schema.Model.GetRootAsModel(data, 0)
-    graph = model.Subgraphs(0)
-    codes = [model.OperatorCodes(i) for i in range(model.OperatorCodesLength())]
-    kinds = [
-        max(codes[graph.Operators(i).OpcodeIndex()].BuiltinCode(),
-            codes[graph.Operators(i).OpcodeIndex()].DeprecatedBuiltinCode())
-        for i in range(graph.OperatorsLength())
-    ]  # fmt: skip
-    n_front = kinds.index(schema.BuiltinOperator.CONV_2D)
-    field = graph._tab.Pos + graph._tab.Offset(10)  # SubGraph.operators
-    vector = field + int.from_bytes(data[field : field + 4], "little")
+    graph, n_front = _first_conv(data)
+    _, vector = _vector_field(data, graph, 10)  # SubGraph.operators
     data[vector : vector + 4] = n_front.to_bytes(4, "little")
     itp = tf.lite.Interpreter(model_content=bytes(data), num_threads=1)
     itp.allocate_tensors()
@@ -138,6 +128,22 @@ def frontend_only(path):
         return None
 
     return run
+
+
+def _first_conv(data):
+    """(the export's subgraph, index of its first CONV_2D operator: where the network starts)."""
+    from skser._yamnet._tflite import _schema_module
+
+    schema = _schema_module()
+    model = schema.Model.GetRootAsModel(data, 0)
+    graph = model.Subgraphs(0)
+    codes = [model.OperatorCodes(i) for i in range(model.OperatorCodesLength())]
+    kinds = [
+        max(codes[graph.Operators(i).OpcodeIndex()].BuiltinCode(),
+            codes[graph.Operators(i).OpcodeIndex()].DeprecatedBuiltinCode())
+        for i in range(graph.OperatorsLength())
+    ]  # fmt: skip
+    return graph, kinds.index(schema.BuiltinOperator.CONV_2D)
 
 
 def _vector_field(buf, graph, slot):
@@ -164,15 +170,7 @@ def tflite_split(path, batch):
 
     schema = _schema_module()
     data = embedding_output_model(path)
-    model = schema.Model.GetRootAsModel(data, 0)
-    graph = model.Subgraphs(0)
-    codes = [model.OperatorCodes(i) for i in range(model.OperatorCodesLength())]
-    kinds = [
-        max(codes[graph.Operators(i).OpcodeIndex()].BuiltinCode(),
-            codes[graph.Operators(i).OpcodeIndex()].DeprecatedBuiltinCode())
-        for i in range(graph.OperatorsLength())
-    ]  # fmt: skip
-    first = kinds.index(schema.BuiltinOperator.CONV_2D)
+    graph, first = _first_conv(data)
     patch = int(graph.Operators(first).InputsAsNumpy()[0])  # [1, 96, 64, 1]
     probe = tf.lite.Interpreter(model_content=data)
     t = find_tensors(probe, path)
