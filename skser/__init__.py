@@ -40,6 +40,7 @@ _EXPORTS = {
     "SpeakerStandardScaler": ".features",
     "speaker_scorer": ".features",
     "SpeakerAdaptiveClassifier": ".adaptation",
+    "LateFusionClassifier": ".fusion",
     # models
     "SERKerasClassifier": ".models",
     "FSERCNN": ".models",

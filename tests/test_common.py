@@ -43,6 +43,7 @@ def _cases():
 
     from skser import audio, augment, features, tuning
     from skser.adaptation import SpeakerAdaptiveClassifier
+    from skser.fusion import LateFusionClassifier
 
     from optuna.distributions import FloatDistribution
 
@@ -76,6 +77,16 @@ def _cases():
         ),
         "SpeakerAdaptiveClassifier": lambda: (
             SpeakerAdaptiveClassifier(LogisticRegression(), min_clips=2, n_components=2),
+            X2,
+            y2,
+            {"groups": groups},
+        ),
+        "LateFusionClassifier": lambda: (
+            LateFusionClassifier([
+                ("adapted", SpeakerAdaptiveClassifier(LogisticRegression(), min_clips=2,
+                                                      n_components=2)),
+                ("plain", LogisticRegression()),
+            ]),
             X2,
             y2,
             {"groups": groups},
