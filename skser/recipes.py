@@ -459,10 +459,10 @@ def _recommended_deep(*, sr, random_state, n_jobs, yamnet_weights):
     dB mel spectrogram (25 ms window, 20 ms hop -- half the frames of 10 ms
     for half the CPU time, 64 bands), each clip centre-cropped or padded to
     4 s (201 frames) -> :class:`~skser.models.AttentionCNN`:
-    per-utterance standardization and SpecAugment in the graph, random 3 s
-    training crops (whole clip at predict time), mixup, label smoothing,
-    AdamW with warm-up and cosine decay, 30 epochs. Works clip by clip
-    without speaker ids. Measurements: ``benchmarks/results/deep.md``.
+    standardization with training-set statistics and SpecAugment in the
+    graph, random 3 s training crops (whole clip at predict time), label
+    smoothing, AdamW with warm-up and cosine decay, 45 epochs. Works clip by
+    clip without speaker ids. Measurements: ``benchmarks/results/deep.md``.
     """
     from skser.models import AttentionCNN
 
@@ -540,7 +540,7 @@ def _register_deep():
         input="64-band log-mel spectrogram, 4 s",
         source="skser benchmarks (RAVDESS); SpecAugment (Park et al., 2019), mixup (2018)",
         cost="minutes per 1,000 clips and epoch budget on CPU (benchmarks/results/deep.md)",
-        description="Attention-pooling CNN, AdamW + cosine, mixup, crops, SpecAugment.",
+        description="Attention-pooling CNN, AdamW + cosine, crops, SpecAugment.",
     )
 
 

@@ -72,9 +72,9 @@ def test_subclass_without_init_gets_its_own_defaults():
     class Longer(AttentionCNN):
         _training_defaults = dict(epochs=7)
 
-    assert Longer().epochs == 7 and AttentionCNN().epochs == 30
+    assert Longer().epochs == 7 and AttentionCNN().epochs == 45
     assert inspect.signature(Longer).parameters["epochs"].default == 7
-    assert inspect.signature(AttentionCNN).parameters["epochs"].default == 30
+    assert inspect.signature(AttentionCNN).parameters["epochs"].default == 45
     assert Longer().filters == AttentionCNN().filters
 
 
@@ -126,7 +126,8 @@ def test_fit_crops_predict_whole_clips_deterministically():
 
 
 def test_utterance_normalization_is_per_clip():
-    est = AttentionCNN(epochs=1, crop_frames=None, mixup_alpha=0.0, **TINY).fit(X, Y)
+    est = AttentionCNN(epochs=1, crop_frames=None, utterance_normalization=True,
+                       **TINY).fit(X, Y)
     shifted = X * 3.0 + 5.0  # a louder clip on another channel: same after per-clip CMVN
     np.testing.assert_allclose(est.predict_proba(shifted), est.predict_proba(X), atol=1e-4)
     one_by_one = np.concatenate([est.predict_proba(X[i : i + 1]) for i in range(3)])
