@@ -93,8 +93,8 @@ CANDIDATES = {
 
 
 def features(corpus):
-    """``recommended``'s feature DataFrame for every clip of ``corpus`` (cached per clip)."""
-    pipe = skser.make_ser_pipeline("recommended", yamnet_weights=str(YAMNET), n_jobs=2)
+    """``recommended-classical``'s feature DataFrame for every clip of ``corpus`` (cached per clip)."""
+    pipe = skser.make_ser_pipeline("recommended-classical", yamnet_weights=str(YAMNET), n_jobs=2)
     pipe = enable_feature_cache(pipe)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)

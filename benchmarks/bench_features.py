@@ -255,7 +255,7 @@ def yamnet_cases(n_jobs: int, weights: Path):
     def emb(jobs):
         return EmbeddingTransformer(weights=str(weights), pooling=("mean", "std"), n_jobs=jobs)
 
-    union = make_ser_pipeline("recommended", n_jobs=n_jobs, yamnet_weights=str(weights))
+    union = make_ser_pipeline("recommended-classical", n_jobs=n_jobs, yamnet_weights=str(weights))
     union = union.named_steps["features"]
     return [
         (f"yamnet_embedding (n_jobs={n_jobs}, batched)", emb(n_jobs), plain_yamnet, None),

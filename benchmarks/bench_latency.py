@@ -13,7 +13,7 @@ its file; p50 and p95 over the calls.
 
 CLI: ``skser predict model.joblib one.wav`` in a fresh process (start-up,
 imports, model load, decode, features, prediction, CSV out), for a saved
-``svm-mfcc`` (and ``recommended``) model; best and median of ``--cli-runs``.
+``svm-mfcc`` (and ``recommended-classical``) model; best and median of ``--cli-runs``.
 Beside it, the floor no command can go under: a fresh ``python -c`` that
 only loads the same model file with joblib (Python start-up and the imports
 unpickling needs: scikit-learn, NumPy, SciPy, and for a Keras model
@@ -144,13 +144,13 @@ def main() -> None:
     X, y, paths = _pick(corpus, args.train, args.clips)
     table = list_recipes().set_index("name")
     deep = [n for n in table.index if table.loc[n, "family"] not in ("baseline", "fusion")]
-    names = args.recipes or ["svm-mfcc", "recommended", *deep]
+    names = args.recipes or ["svm-mfcc", "recommended-classical", *deep]
     rows, cli = _earlier("recipes", names), _earlier("cli", names)
     tmp = Path(tempfile.mkdtemp(prefix="skser-latency-"))
     started_all = time.perf_counter()
 
     def save():
-        order = ["svm-mfcc", "recommended", *deep]  # the table's order, whatever was rerun
+        order = ["svm-mfcc", "recommended-classical", *deep]  # the table's order, whatever was rerun
         for table_rows in (rows, cli):
             kept = dict(table_rows)
             table_rows.clear()
@@ -228,7 +228,7 @@ def main() -> None:
             "measured": _measured(),
         }
         print(f"    {rows[name]}", flush=True)
-        if name in ("svm-mfcc", "recommended"):
+        if name in ("svm-mfcc", "recommended-classical"):
             model = tmp / f"{name}.joblib"
             skser.save_model(pipe, model)
             times, floor = _cli_times(model, paths[0], args.cli_runs)

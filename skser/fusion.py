@@ -66,6 +66,11 @@ class LateFusionClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComposition
         self.estimators = estimators
         self.weights = weights
 
+    @property
+    def named_estimators(self) -> dict:
+        """The members as given (unfitted), by name."""
+        return dict(self.estimators)
+
     def get_params(self, deep=True):
         """Parameters, with each member's own as ``<name>__<param>`` when ``deep``."""
         return self._get_params("estimators", deep=deep)

@@ -303,16 +303,21 @@ def test_clone_keeps_parameters():
 
 @pytest.mark.slow
 @pytest.mark.realdata
-def test_recommended_agrees_with_scikit_learn_tools(yamnet_tflite, small_corpus):
-    """``recommended`` under cross_val_predict / cross_validate gives evaluate's numbers."""
+@pytest.mark.parametrize("recipe, prefix", [("recommended-classical", ""),
+                                            ("recommended", "classical__")])
+def test_recommended_agrees_with_scikit_learn_tools(yamnet_tflite, small_corpus, recipe, prefix):
+    """``recommended`` (fused or classical) under cross_val_predict / cross_validate gives
+    evaluate's numbers."""
     from sklearn.model_selection import GroupKFold
 
     from skser.recipes import make_ser_pipeline
 
     X, y, g = small_corpus.X, small_corpus.y, small_corpus.groups
-    make = lambda: make_ser_pipeline("recommended", yamnet_weights=str(yamnet_tflite))  # noqa: E731
+    make = lambda: make_ser_pipeline(recipe, yamnet_weights=str(yamnet_tflite),  # noqa: E731
+                                     random_state=0)
     # The speaker-level statistics need a few clips per speaker: 12 here.
-    make_ = lambda: make().set_params(classifier__min_clips=4, classifier__n_components=8)  # noqa: E731
+    make_ = lambda: make().set_params(**{f"{prefix}classifier__min_clips": 4,  # noqa: E731
+                                         f"{prefix}classifier__n_components": 8})
     cv = GroupKFold(2)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

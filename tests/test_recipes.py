@@ -59,6 +59,7 @@ def test_list_recipes_lists_every_recipe_with_a_source():
     assert {n for n, v in needs.items() if v} == {n for n in BASELINES if "dl" in n} | {
         "crnn-yamnet-lstm",
         "recommended",
+        "recommended-classical",
         "recommended-lab",
         "recommended-no-adaptation",
     }
@@ -262,11 +263,19 @@ def test_yamnet_frontend_rejects_conflicting_settings(params, match):
 def test_recommended_fits_and_beats_chance_speaker_independently(small_corpus, yamnet_tflite):
     from skser import evaluate
 
-    pipe = make_ser_pipeline("recommended", yamnet_weights=str(yamnet_tflite))
+    pipe = make_ser_pipeline("recommended", yamnet_weights=str(yamnet_tflite), random_state=0)
+    assert list(pipe.named_estimators) == ["classical", "deep"]
     report = evaluate(pipe, small_corpus.X, small_corpus.y, groups=small_corpus.groups)
     assert report.speaker_independent
     assert report.uar > 0.25 + 0.15  # 4 classes
-    assert report.roc_auc is not None  # the soft vote gives probabilities
+    assert report.roc_auc is not None  # the fusion gives probabilities
+    # the fused probabilities are the weighted mean of the members' (deployment: no ids)
+    fitted = clone(pipe).fit(small_corpus.X, small_corpus.y)
+    clips = small_corpus.X[:3]
+    members = fitted.named_estimators_
+    expected = (0.7 * members["classical"].predict_proba(clips)
+                + 0.3 * members["deep"].predict_proba(clips))
+    np.testing.assert_allclose(fitted.predict_proba(clips), expected, rtol=1e-6)
 
 
 def test_recommended_column_blocks_equal_column_transformer():
