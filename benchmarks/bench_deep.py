@@ -54,7 +54,7 @@ def render(rows: list[dict]) -> str:
     table = [[r["mode"], r["variant"], r["overrides"] or "-", r["fold"], r["n_train"],
               r["n_test"], f"{r['uar']:.3f}", f"{r['fit_s']:.0f}", f"{r['s_per_epoch']:.2f}"]
              for r in rows]
-    text = [f"# `{RECIPE}` on RAVDESS-8\n",
+    text = [f"# {RECIPE} on RAVDESS-8\n",
             "Speaker-independent. `inner`: design choice on the training actors of outer "
             "fold 0 only (GroupKFold(4) split of them); `outer`: GroupKFold(5) by actor, "
             "test actors never seen in training. 2 CPU cores shared with other jobs (load "

@@ -263,7 +263,8 @@ def test_yamnet_frontend_rejects_conflicting_settings(params, match):
 def test_recommended_fits_and_beats_chance_speaker_independently(small_corpus, yamnet_tflite):
     from skser import evaluate
 
-    pipe = make_ser_pipeline("recommended", yamnet_weights=str(yamnet_tflite), random_state=0)
+    pipe = make_ser_pipeline("recommended", yamnet_weights=str(yamnet_tflite), random_state=0,
+                             deep__model__epochs=10)
     assert list(pipe.named_estimators) == ["classical", "deep"]
     report = evaluate(pipe, small_corpus.X, small_corpus.y, groups=small_corpus.groups)
     assert report.speaker_independent
