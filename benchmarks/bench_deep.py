@@ -57,8 +57,8 @@ def render(rows: list[dict]) -> str:
     text = [f"# {RECIPE} on RAVDESS-8\n",
             "Speaker-independent. `inner`: design choice on the training actors of outer "
             "fold 0 only (GroupKFold(4) split of them); `outer`: GroupKFold(5) by actor, "
-            "test actors never seen in training. 2 CPU cores shared with other jobs (load "
-            "average 6-8 during these runs), so times are upper bounds. `fit s`: wall time of "
+            "test actors never seen in training. 2 CPU cores, usually shared with another "
+            "benchmark process, so times are upper bounds. `fit s`: wall time of "
             "the fold (features, fit, predict); `s/epoch`: pipeline fit time / epochs "
             "(feature extraction included on the first fold, cached after).\n",
             markdown_table(["mode", "variant", "overrides", "fold", "n_train", "n_test", "UAR",

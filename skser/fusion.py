@@ -166,18 +166,7 @@ class LateFusionClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComposition
         return total
 
     def predict(self, X, **params):
-        """The class with the largest fused probability.
-
-        Parameters
-        ----------
-        X : sequence of clips or array-like
-        **params
-            Metadata such as ``groups`` (routed to the members that request it).
-
-        Returns
-        -------
-        ndarray of shape (n_clips,)
-        """
+        """The class with the largest fused probability (parameters as :meth:`predict_proba`)."""
         proba = self.predict_proba(X, **params)
         return self.classes_[np.argmax(proba, axis=1)]
 
