@@ -170,6 +170,32 @@ class LateFusionClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComposition
         proba = self.predict_proba(X, **params)
         return self.classes_[np.argmax(proba, axis=1)]
 
+    def enroll(self, X, groups):
+        """Enroll speakers in every member that has a speaker step (``adaptation="enroll:K"``).
+
+        Parameters
+        ----------
+        X : sequence of clips or array-like
+            Unlabeled enrollment clips.
+        groups : array-like of shape (n_clips,)
+            Speaker id of each clip.
+
+        Returns
+        -------
+        self
+        """
+        from skser.model_selection import can_enroll_speakers, enroll_speakers
+
+        check_is_fitted(self, "estimators_")
+        members = [est for est in self.estimators_ if can_enroll_speakers(est)]
+        if not members:
+            raise ValueError(f"No member of this {type(self).__name__} has a speaker step "
+                             "with enroll(), so speakers cannot be enrolled. Use "
+                             "adaptation='speaker' or 'none'.")
+        for est in members:
+            enroll_speakers(est, X, groups)
+        return self
+
     def get_metadata_routing(self):
         """Route ``fit`` metadata to each member's ``fit`` and prediction metadata to its ``predict_proba``."""
         router = MetadataRouter(owner=self)

@@ -571,6 +571,16 @@ def _fit_and_predict(estimator, X, y, groups, train, tests, modes, routing):
     return out, fit_time
 
 
+def can_enroll_speakers(estimator) -> bool:
+    """Whether :func:`enroll_speakers` can enroll ``estimator`` (it has a step with ``enroll``)."""
+    from sklearn.pipeline import Pipeline
+
+    if hasattr(estimator, "enroll"):
+        return True
+    return isinstance(estimator, Pipeline) and any(hasattr(step, "enroll")
+                                                   for _, step in estimator.steps)
+
+
 def enroll_speakers(estimator, X, groups):
     """Give a fitted model's speaker-normalization step the statistics of new speakers.
 
@@ -584,7 +594,9 @@ def enroll_speakers(estimator, X, groups):
     Parameters
     ----------
     estimator : fitted Pipeline (or estimator with ``enroll``)
-        The step with an ``enroll(X, groups)`` method must be a top-level step.
+        The step with an ``enroll(X, groups)`` method (a speaker scaler, or a
+        final :class:`~skser.adaptation.SpeakerAdaptiveClassifier`) must be a
+        top-level step.
     X : sequence of clips or array-like
         Enrollment clips.
     groups : array-like of shape (n_clips,)
@@ -618,11 +630,11 @@ def enroll_speakers(estimator, X, groups):
         return estimator
     if isinstance(estimator, Pipeline):
         Xt = X
-        for _, step in estimator.steps[:-1]:
-            if hasattr(step, "enroll"):
+        for i, (_, step) in enumerate(estimator.steps):
+            if hasattr(step, "enroll"):  # a scaler, or a final SpeakerAdaptiveClassifier
                 step.enroll(Xt, groups)
                 return estimator
-            if step is None or step == "passthrough":
+            if step is None or step == "passthrough" or i == len(estimator.steps) - 1:
                 continue
             Xt = step.transform(Xt)
     raise ValueError(
