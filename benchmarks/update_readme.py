@@ -60,6 +60,7 @@ def headline_section() -> list[str]:
                 f"{r['fit_time_per_fold_s']:.1f} | {r['predict_time_per_clip_ms']:.1f} |"
             )
         lines.append("")
+    lines += deep_section()
     others = sorted(p.name for p in RESULTS.glob("*.md") if p.stem != "headline")
     if others:
         lines.append(
@@ -68,6 +69,27 @@ def headline_section() -> list[str]:
             + "."
         )
     return lines
+
+
+def deep_section() -> list[str]:
+    """One line per outer variant of ``bench_deep.py`` (recommended-deep on RAVDESS-8)."""
+    path = RESULTS / "deep.json"
+    if not path.exists():
+        return []
+    data = json.loads(path.read_text())
+    variants: dict = {}
+    for row in data["rows"]:
+        if row["mode"] == "outer":
+            variants.setdefault(row["variant"], []).append(row)
+    lines = [f"**{data['recipe']} on {data['corpus']}** — {data['protocol'].split(';')[0]} "
+             "(`benchmarks/bench_deep.py`; clip by clip, so lab = deployment):", ""]
+    for name, rows in variants.items():
+        uars = [r["uar"] for r in rows]
+        mean = sum(uars) / len(uars)
+        std = (sum((u - mean) ** 2 for u in uars) / len(uars)) ** 0.5
+        lines.append(f"- {rows[0]['overrides'] or name}: UAR {mean:.3f} ± {std:.3f} "
+                     f"({len(rows)} folds, {sum(r['fit_s'] for r in rows) / len(rows):.0f} s/fold)")
+    return [*lines, ""]
 
 
 def _folds(row: dict) -> str:
