@@ -757,7 +757,7 @@ def _recommended_lab(*, sr, random_state, n_jobs, yamnet_weights):
 
 
 def _recommended_no_adaptation(*, sr, random_state, n_jobs, yamnet_weights):
-    """``recommended`` without any speaker normalization (its own non-adapted variant)."""
+    """``recommended-classical`` without any speaker normalization (its non-adapted variant)."""
     pipe = Pipeline([
         ("features", _recommended_features(sr=sr, n_jobs=n_jobs, yamnet_weights=yamnet_weights)),
         ("classifier", _recommended_vote(random_state)),
@@ -804,6 +804,6 @@ register_recipe(
     input=_RECOMMENDED_INPUT,
     source="skser benchmarks; features after Sharan, Mascolo & Schuller (2023)",
     cost="about 1 min per 1,000 clips on a 2-core CPU (features), 1-2 min to fit",
-    description="recommended's features and vote without any speaker normalization.",
+    description="recommended-classical's features and vote without speaker normalization.",
     needs_yamnet=True,
 )
