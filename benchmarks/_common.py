@@ -132,6 +132,26 @@ def _plain(obj):
     return str(obj)
 
 
+def preimport_tensorflow(enabled: bool) -> float:
+    """Import TensorFlow now if ``enabled`` (to separate its cost); seconds it took, else 0."""
+    if not enabled:
+        return 0.0
+    started = time.perf_counter()
+    import tensorflow  # noqa: F401
+
+    return time.perf_counter() - started
+
+
+def first_and_warm_call(estimator, X) -> tuple[float, float]:
+    """Seconds of a process's first ``fit_transform(X)`` and of the next, warm one."""
+    times = []
+    for _ in range(2):
+        started = time.perf_counter()
+        estimator.fit_transform(X)
+        times.append(time.perf_counter() - started)
+    return times[0], times[1]
+
+
 def markdown_table(header: list[str], rows: list[list]) -> str:
     """A GitHub Markdown table."""
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]

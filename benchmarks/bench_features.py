@@ -45,6 +45,7 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
+from _common import first_and_warm_call, preimport_tensorflow
 from threadpoolctl import threadpool_limits
 
 REPO = Path(__file__).resolve().parents[1]
@@ -278,21 +279,11 @@ def first_call(files_txt: Path, weights: Path, n_jobs: int, preimport_tf: bool) 
 def first_call_child(args) -> int:
     start = time.perf_counter()
     files = Path(args.first_call_child).read_text().split("\n")
-    tf_s = 0.0
-    if args.preimport_tf:
-        t = time.perf_counter()
-        import tensorflow  # noqa: F401
-
-        tf_s = time.perf_counter() - t
+    tf_s = preimport_tensorflow(args.preimport_tf)
     from skser.features import EmbeddingTransformer
 
     emb = EmbeddingTransformer(weights=str(args.yamnet), pooling=("mean", "std"), n_jobs=args.n_jobs)
-    t = time.perf_counter()
-    emb.fit_transform(files)
-    first = time.perf_counter() - t
-    t = time.perf_counter()
-    emb.fit_transform(files)
-    warm = time.perf_counter() - t
+    first, warm = first_and_warm_call(emb, files)
     seconds = audio_seconds(files)
     print(json.dumps(dict(
         first_call_s=round(first, 3), first_x_realtime=round(seconds / first, 1),

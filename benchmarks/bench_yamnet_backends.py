@@ -49,7 +49,16 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import DATA, RESULTS, YAMNET, markdown_table, require, write_results  # noqa: E402
+from _common import (  # noqa: E402
+    DATA,
+    RESULTS,
+    YAMNET,
+    first_and_warm_call,
+    markdown_table,
+    preimport_tensorflow,
+    require,
+    write_results,
+)
 
 WINDOW = 15600
 HOP = WINDOW // 2
@@ -283,12 +292,7 @@ def first_call_child(args) -> int:
 
     waves = [load_audio(f, sr=SR)[0] for f in Path(args.first_call_child).read_text().split("\n")]
     seconds = sum(len(w) for w in waves) / SR
-    tf_s = 0.0
-    if args.preimport_tf:
-        t = time.perf_counter()
-        import tensorflow  # noqa: F401
-
-        tf_s = time.perf_counter() - t
+    tf_s = preimport_tensorflow(args.preimport_tf)
     import skser.features._embedding as embedding_module
     from skser.features import EmbeddingTransformer
 
@@ -297,12 +301,7 @@ def first_call_child(args) -> int:
             w, num_threads
         )
     est = EmbeddingTransformer(weights=str(args.yamnet), pooling=("mean", "std"), n_jobs=args.n_jobs)
-    t = time.perf_counter()
-    est.fit_transform(waves)
-    first = time.perf_counter() - t
-    t = time.perf_counter()
-    est.fit_transform(waves)
-    warm = time.perf_counter() - t
+    first, warm = first_and_warm_call(est, waves)
     print(json.dumps(dict(
         runner="before (preserve_all_tensors)" if args.before else "now (embedding as output)",
         tensorflow_preimported=bool(args.preimport_tf), tensorflow_import_s=round(tf_s, 3),
