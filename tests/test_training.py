@@ -173,11 +173,18 @@ def test_recommended_deep_recipe_clones_and_pickles():
     assert copy.get_params()["model__crop_frames"] == 150
 
 
-def test_small_batches_skip_model_predict_with_identical_outputs():
+def test_compiled_batch_inference_matches_model_predict():
     est = AttentionCNN(epochs=1, batch_size=4, **TINY).fit(X, Y)
-    direct = est.predict_proba(X[:4])  # <= batch_size: one direct model call
-    np.testing.assert_allclose(direct, est.model_.predict(X[:4], verbose=0), atol=1e-6)
-    np.testing.assert_allclose(est.predict_proba(X)[:4], direct, atol=1e-6)  # batched predict
+    expected = est.model_.predict(X, verbose=0)
+    np.testing.assert_allclose(est.predict_proba(X[:1]), expected[:1], atol=1e-6)
+    # Several batches, the last one short, give the rows of one predict call.
+    np.testing.assert_allclose(est.predict_proba(X[:10]), expected[:10], atol=1e-6)
+    # Clips of another length reuse the compiled step (shapes relaxed, no error).
+    shorter = X[:3, :, : X.shape[2] // 2]
+    np.testing.assert_allclose(est.predict_proba(shorter),
+                               est.model_.predict(shorter, verbose=0), atol=1e-6)
+    # Keyword arguments still reach Model.predict.
+    np.testing.assert_allclose(est.predict_proba(X[:2], batch_size=1), expected[:2], atol=1e-6)
 
 
 def test_recommended_deep_runs_from_audio_clip_by_clip():
