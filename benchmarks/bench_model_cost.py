@@ -7,6 +7,10 @@ scaled linearly to a RAVDESS fold (1152 training clips = 4/5 of 1440) and to
 the recipe's epoch budget. Latency: one 3-s clip from file to probabilities
 with the fitted pipeline (median of 5 calls after a warm-up).
 
+Each rerun recipe keeps its row of the result file being replaced as
+``before`` (with that run's commit), so the table shows s/epoch and latency
+before and after a change of the training or inference code.
+
 Usage::
 
     python benchmarks/bench_model_cost.py --clips 256 --epochs 3
@@ -17,11 +21,13 @@ Writes ``benchmarks/results/model_cost.{json,md}``.
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import time
 
 import numpy as np
-from _common import DATA, YAMNET, enable_feature_cache, markdown_table, require, write_results
+from _common import (DATA, RESULTS, YAMNET, enable_feature_cache, markdown_table, require,
+                     write_results)
 from keras.callbacks import Callback
 
 import skser
@@ -41,6 +47,23 @@ class _EpochTimer(Callback):
         self.times.append(time.perf_counter() - self._start)
 
 
+def _previous_rows() -> dict:
+    """The rows of the result file this run replaces, each with that run's commit."""
+    path = RESULTS / "model_cost.json"
+    if not path.exists():
+        return {}
+    old = json.loads(path.read_text())
+    commit = old.get("provenance", {}).get("commit")
+    return {name: {"epoch_s_measured": row["epoch_s_measured"],
+                   "latency_3s_clip_ms": row["latency_3s_clip_ms"], "commit": commit}
+            for name, row in old.get("recipes", {}).items()}  # fmt: skip
+
+
+def _before(row: dict, key: str, fmt: str) -> str:
+    before = row.get("before")
+    return "-" if before is None else f"{before[key]:{fmt}} ({before['commit']})"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clips", type=int, default=256)
@@ -54,7 +77,7 @@ def main() -> None:
     clip = next(p for p in corpus.X if 2.9 < skser.load_audio(p)[0].size / 16000 < 3.6)
     table = list_recipes().set_index("name")
     deep = [n for n in table.index if table.loc[n, "family"] not in ("baseline", "fusion")]
-    rows = {}
+    previous, rows = _previous_rows(), {}
     for name in args.recipes or deep:
         pipe = enable_feature_cache(skser.make_ser_pipeline(name, yamnet_weights=str(YAMNET)))
         budget = pipe.get_params()["model__epochs"]
@@ -82,6 +105,7 @@ def main() -> None:
             "latency_3s_clip_ms": 1000 * statistics.median(latency),
             "fit_wall_s": fit_wall,
             "parameters": int(pipe[-1].model_.count_params()),
+            "before": previous.get(name),
         }
         print(f"    {per_epoch:.2f} s/epoch on {args.clips} clips; "
               f"{1000 * statistics.median(latency):.0f} ms per 3-s clip", flush=True)  # fmt: skip
@@ -91,14 +115,17 @@ def main() -> None:
         f"Measured on {args.clips} RAVDESS clips, {args.epochs} epochs without early stopping; "
         f"seconds per epoch scaled linearly to one RAVDESS fold ({FOLD_CLIPS} training clips). "
         "'fold at budget' multiplies by the recipe's default maximum epochs (early stopping "
-        "usually ends sooner). Latency: one ~3-s clip from file to probabilities.",
+        "usually ends sooner). Latency: one ~3-s clip from file to probabilities. 'before': "
+        "the same measurement in the previous run of this benchmark (its commit in brackets).",
         "",
         markdown_table(
-            ["recipe", "s/epoch (measured)", "s/epoch per fold", "max epochs",
-             "fold at budget (min)", "latency (ms)", "parameters"],
-            [[n, f"{r['epoch_s_measured']:.2f}", f"{r['epoch_s_per_ravdess_fold']:.1f}",
-              r["epoch_budget"], f"{r['fold_minutes_at_budget']:.1f}",
-              f"{r['latency_3s_clip_ms']:.0f}", r["parameters"]] for n, r in rows.items()],
+            ["recipe", "s/epoch (measured)", "s/epoch before", "s/epoch per fold", "max epochs",
+             "fold at budget (min)", "latency (ms)", "latency before (ms)", "parameters"],
+            [[n, f"{r['epoch_s_measured']:.2f}", _before(r, "epoch_s_measured", ".2f"),
+              f"{r['epoch_s_per_ravdess_fold']:.1f}", r["epoch_budget"],
+              f"{r['fold_minutes_at_budget']:.1f}", f"{r['latency_3s_clip_ms']:.0f}",
+              _before(r, "latency_3s_clip_ms", ".0f"), r["parameters"]]
+             for n, r in rows.items()],
         ),  # fmt: skip
     ]
     write_results(
