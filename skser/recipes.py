@@ -718,7 +718,9 @@ def _recommended(*, sr, random_state, n_jobs, yamnet_weights):
     (deployment, ``skser predict``). The two err differently, so the fusion
     beats both: RAVDESS 8 emotions, 5-fold GroupKFold by actor, lab 0.669 /
     deployment 0.613, against 0.634 / 0.543 for the classical recipe alone
-    and 0.606 for the network (``benchmarks/results/headline.md``,
+    and 0.606 for the network; EMOVO leave-one-speaker-out 0.391 / 0.349;
+    leave one corpus out over RAVDESS, EMOVO and TESS (6 shared emotions)
+    0.459 / 0.343 (classical 0.458 / 0.323) (``benchmarks/results/headline.md``,
     ``deep.md``; the weight was chosen on training actors). Cost: the network's training
     dominates (minutes per 1,000 clips on 2 CPU cores, seconds on a GPU);
     use ``"recommended-classical"`` when fitting must take seconds.
