@@ -39,7 +39,9 @@ def provenance() -> dict:
             versions[package] = None
     commit = _git("rev-parse", "--short", "HEAD")
     # Tracked files edited since that commit: the numbers may not be the commit's.
-    changed = _git("status", "--porcelain", "--untracked-files=no")
+    # Result files do not count: a benchmark rewrites its own after every row.
+    changed = _git("status", "--porcelain", "--untracked-files=no", "--", ".",
+                   ":(exclude)benchmarks/results")
     dirty = None if changed is None else bool(changed)
     return {
         "versions": versions,
