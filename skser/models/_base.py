@@ -705,10 +705,10 @@ class SERKerasClassifier(KerasClassifier):
         ``Model.predict_on_batch`` runs the cached ``tf.function`` predict step
         (traced once, shapes relaxed when clip lengths vary), without the data
         adapter and callbacks that ``Model.predict`` builds on every call and
-        without the layer-by-layer eager execution of ``model(X)``: about 5 ms
-        instead of 40 ms for one clip through ``recommended-deep``'s network,
-        and half the time of ``predict`` for 32 clips
-        (``benchmarks/results/latency.md``). Keyword arguments (scikeras'
+        without the layer-by-layer eager execution of ``model(X)``: here about
+        5 ms instead of 40 ms for one clip through ``recommended-deep``'s
+        network, and half the time of ``predict`` for 32 clips (file-to-label
+        latencies in ``benchmarks/results/latency.md``). Keyword arguments (scikeras'
         ``predict_proba(X, **kwargs)``) and models trained on several replicas
         go to ``Model.predict``: under a ``MirroredStrategy``,
         ``predict_on_batch`` returns every replica's rows (Keras 3.15).
