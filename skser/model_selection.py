@@ -573,12 +573,17 @@ def _fit_and_predict(estimator, X, y, groups, train, tests, modes, routing):
 
 def can_enroll_speakers(estimator) -> bool:
     """Whether :func:`enroll_speakers` can enroll ``estimator`` (it has a step with ``enroll``)."""
+    return hasattr(estimator, "enroll") or _speaker_step_index(estimator) is not None
+
+
+def _speaker_step_index(estimator) -> int | None:
+    """Index of the first top-level step of a Pipeline with an ``enroll`` method, else None."""
     from sklearn.pipeline import Pipeline
 
-    if hasattr(estimator, "enroll"):
-        return True
-    return isinstance(estimator, Pipeline) and any(hasattr(step, "enroll")
-                                                   for _, step in estimator.steps)
+    if not isinstance(estimator, Pipeline):
+        return None
+    return next((i for i, (_, step) in enumerate(estimator.steps) if hasattr(step, "enroll")),
+                None)
 
 
 def enroll_speakers(estimator, X, groups):
@@ -622,21 +627,18 @@ def enroll_speakers(estimator, X, groups):
     >>> pipe[0].enrolled_speakers_.tolist()
     ['new']
     """
-    from sklearn.pipeline import Pipeline
-
     groups = np.asarray(groups, dtype=object)
     if hasattr(estimator, "enroll"):
         estimator.enroll(X, groups)
         return estimator
-    if isinstance(estimator, Pipeline):
+    index = _speaker_step_index(estimator)
+    if index is not None:  # a scaler, or a final SpeakerAdaptiveClassifier
         Xt = X
-        for i, (_, step) in enumerate(estimator.steps):
-            if hasattr(step, "enroll"):  # a scaler, or a final SpeakerAdaptiveClassifier
-                step.enroll(Xt, groups)
-                return estimator
-            if step is None or step == "passthrough" or i == len(estimator.steps) - 1:
-                continue
-            Xt = step.transform(Xt)
+        for _, step in estimator.steps[:index]:
+            if step is not None and step != "passthrough":
+                Xt = step.transform(Xt)
+        estimator.steps[index][1].enroll(Xt, groups)
+        return estimator
     raise ValueError(
         f"{type(estimator).__name__} has no speaker-normalization step with an enroll() "
         "method (such as SpeakerStandardScaler) at its top level, so speakers cannot be "
