@@ -34,6 +34,7 @@ from _common import DATA, RESULTS, enable_feature_cache, markdown_table, require
 
 NAME = "deep"
 RECIPE = "recommended-deep"
+OUTER_FOLDS = 5
 
 
 def parse_variant(text: str) -> tuple[str, dict]:
@@ -63,19 +64,23 @@ def render(rows: list[dict]) -> str:
             "(feature extraction included on the first fold, cached after).\n",
             markdown_table(["mode", "variant", "overrides", "fold", "n_train", "n_test", "UAR",
                             "fit s", "s/epoch"], table)]
-    for (mode, variant), group in _groups(rows).items():
-        uars = [r["uar"] for r in group]
-        fit = [r["fit_s"] for r in group]
-        text.append(f"- {mode} `{variant}`: UAR {np.mean(uars):.3f} ± {np.std(uars):.3f} over "
-                    f"{len(uars)} fold(s), {np.mean(fit):.0f} s/fold (fit + predict)\n")
+    for (mode, variant), summary in summarize(rows).items():
+        text.append(f"- {mode} `{variant}`: UAR {summary['uar']:.3f} ± {summary['uar_std']:.3f} "
+                    f"over {summary['folds']} fold(s), {summary['fit_s']:.0f} s/fold "
+                    "(fit + predict)\n")
     return "\n".join(text)
 
 
-def _groups(rows):
-    out: dict = {}
+def summarize(rows: list[dict]) -> dict:
+    """Per (mode, variant): mean and std of the fold UARs, folds run, mean s/fold, overrides."""
+    groups: dict = {}
     for r in rows:
-        out.setdefault((r["mode"], r["variant"]), []).append(r)
-    return out
+        groups.setdefault((r["mode"], r["variant"]), []).append(r)
+    return {key: {"uar": float(np.mean([r["uar"] for r in group])),
+                  "uar_std": float(np.std([r["uar"] for r in group])),
+                  "folds": len(group), "fit_s": float(np.mean([r["fit_s"] for r in group])),
+                  "overrides": group[0]["overrides"]}
+            for key, group in groups.items()}  # fmt: skip
 
 
 def main() -> None:
@@ -96,7 +101,7 @@ def main() -> None:
     corpus = skser.load_ravdess(require(DATA / "ravdess", "RAVDESS"))
     X, y, groups = np.asarray(corpus.X, dtype=object), np.asarray(corpus.y), np.asarray(
         corpus.groups)
-    outer = list(GroupKFold(5).split(X, y, groups))
+    outer = list(GroupKFold(OUTER_FOLDS).split(X, y, groups))
     mode_name = "inner" if args.inner else "outer"
     if args.inner:
         train0 = outer[0][0]

@@ -240,8 +240,8 @@ def to_markdown(results: dict) -> str:
         "`headline.json`; fit time per fold, inference per clip including feature "
         "extraction (features are cached across recipes, so first-run extraction "
         "time is not in the fit times). Deep recipes ran with at most the epochs in "
-        "the budget column (early stopping on a split of the training speakers); rows "
-        "with fewer folds ran only the first folds and are noisier.",
+        "the budget column (early stopping on a split of the training speakers); a row "
+        "with fewer folds than the protocol ran only the first folds: not a result yet.",
         "",
     ]
     for res in results.values():

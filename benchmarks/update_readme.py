@@ -11,9 +11,11 @@ Usage::
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from _common import format_ci, format_deployment, format_uar
+from bench_deep import OUTER_FOLDS, summarize
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "benchmarks" / "results"
@@ -46,19 +48,27 @@ def headline_section() -> list[str]:
             "| recipe | UAR lab | 95 % CI | UAR deployment | accuracy | fit s/fold | predict ms/clip |",
             "|---|---|---|---|---|---|---|",
         ]
+        n_folds = _protocol_folds(task)
         ordered = sorted(task["recipes"].items(), key=lambda kv: -kv[1]["uar"])
         for name, r in ordered:
+            if r["folds_run"] < n_folds:
+                continue  # listed below the table: not a result yet
             shown = f"**{name}**" if name == "recommended" else name
-            partial = ""
+            budget = ""
             if r.get("epochs_max") is not None:
                 changed = "".join(f", {k}={v}" for k, v in r.get("overrides", {}).items())
                 changed += "".join(f", {text}" for text in r.get("notes", []))
-                partial = f" ({_folds(r)}, ≤{r['epochs_max']} epochs{changed})"
+                budget = f" (≤{r['epochs_max']} epochs{changed})"
             lines.append(
-                f"| {shown}{partial} | {format_uar(r)} | {format_ci(r)} | {format_deployment(r)} | "
+                f"| {shown}{budget} | {format_uar(r)} | {format_ci(r)} | {format_deployment(r)} | "
                 f"{r['accuracy']:.3f} | "
                 f"{r['fit_time_per_fold_s']:.1f} | {r['predict_time_per_clip_ms']:.1f} |"
             )
+        incomplete = [f"{name} ({r['folds_run']} of {n_folds} folds)"
+                      for name, r in task["recipes"].items() if r["folds_run"] < n_folds]
+        if incomplete:
+            lines += ["", "Not results yet (fewer folds than the protocol): "
+                      + ", ".join(incomplete) + "."]
         lines.append("")
     lines += deep_section()
     others = sorted(p.name for p in RESULTS.glob("*.md") if p.stem != "headline")
@@ -72,29 +82,32 @@ def headline_section() -> list[str]:
 
 
 def deep_section() -> list[str]:
-    """One line per outer variant of ``bench_deep.py`` (recommended-deep on RAVDESS-8)."""
+    """One line per outer variant of ``bench_deep.py`` that ran every fold (RAVDESS-8)."""
     path = RESULTS / "deep.json"
     if not path.exists():
         return []
     data = json.loads(path.read_text())
-    variants: dict = {}
-    for row in data["rows"]:
-        if row["mode"] == "outer":
-            variants.setdefault(row["variant"], []).append(row)
+    outer = {variant: s for (mode, variant), s in summarize(data["rows"]).items()
+             if mode == "outer"}
     lines = [f"**{data['recipe']} on {data['corpus']}** — {data['protocol'].split(';')[0]} "
              "(`benchmarks/bench_deep.py`; clip by clip, so lab = deployment):", ""]
-    for name, rows in variants.items():
-        uars = [r["uar"] for r in rows]
-        mean = sum(uars) / len(uars)
-        std = (sum((u - mean) ** 2 for u in uars) / len(uars)) ** 0.5
-        lines.append(f"- {rows[0]['overrides'] or name}: UAR {mean:.3f} ± {std:.3f} "
-                     f"({len(rows)} folds, {sum(r['fit_s'] for r in rows) / len(rows):.0f} s/fold)")
+    for name, s in outer.items():
+        if s["folds"] == OUTER_FOLDS:
+            lines.append(f"- {s['overrides'] or name}: UAR {s['uar']:.3f} ± {s['uar_std']:.3f} "
+                         f"({s['folds']} folds, {s['fit_s']:.0f} s/fold)")
+    incomplete = [f"{name} ({s['folds']} of {OUTER_FOLDS} folds)" for name, s in outer.items()
+                  if s["folds"] < OUTER_FOLDS]
+    if incomplete:
+        lines.append(f"- Not results yet (fewer folds than the protocol): {', '.join(incomplete)}")
     return [*lines, ""]
 
 
-def _folds(row: dict) -> str:
-    n = row["folds_run"]
-    return f"{n} fold" if n == 1 else f"{n} folds"
+def _protocol_folds(task: dict) -> int:
+    """Folds of the task's protocol, from its description, e.g. "GroupKFold (5 folds)"."""
+    match = re.search(r"\((\d+) folds?\)", task["protocol"])
+    if match is None:
+        raise ValueError(f"no fold count in the protocol {task['protocol']!r}")
+    return int(match.group(1))
 
 
 def main() -> None:
