@@ -5,10 +5,11 @@ Two modes, both writing ``benchmarks/results/deep.{json,md}`` after every fold
 
 ``--inner``
     Design choices on TRAINING speakers only: the training actors of outer
-    fold 0 of ``GroupKFold(5)`` are split again (``GroupKFold(4)``, first
-    split: ~15 actors train, ~4-5 validate); each ``--variant`` is trained on
-    the inner-train actors and scored on the inner-validation actors. The
-    outer test actors are never touched.
+    fold 0 of ``GroupKFold(5)`` are split again (``GroupKFold(4)``: ~15
+    actors train, ~4-5 validate; ``--folds`` picks the inner splits, default
+    the first); each ``--variant`` is trained on the inner-train actors and
+    scored on the inner-validation actors. The outer test actors are never
+    touched.
 ``--outer`` (default)
     The chosen variant on all five outer folds (test actors never seen in
     training), per-fold UAR, s/fold and s/epoch.
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import re
 import json
 import time
 
@@ -40,7 +42,8 @@ OUTER_FOLDS = 5
 def parse_variant(text: str) -> tuple[str, dict]:
     name, _, spec = text.partition("=")
     overrides = {}
-    for item in filter(None, spec.split(",")):
+    # split at the commas that start a new key=, not inside values such as (12,24)
+    for item in filter(None, re.split(r",(?=\w+=)", spec)):
         key, _, value = item.partition("=")
         overrides[key] = ast.literal_eval(value)
     return name, overrides
@@ -57,7 +60,7 @@ def render(rows: list[dict]) -> str:
              for r in rows]
     text = [f"# {RECIPE} on RAVDESS-8\n",
             "Speaker-independent. `inner`: design choice on the training actors of outer "
-            "fold 0 only (GroupKFold(4) split of them); `outer`: GroupKFold(5) by actor, "
+            "fold 0 only (GroupKFold(4) splits of them; `fold` = inner split); `outer`: GroupKFold(5) by actor, "
             "test actors never seen in training. 2 CPU cores, usually shared with another "
             "benchmark process, so times are upper bounds. `fit s`: wall time of "
             "the fold (features, fit, predict); `s/epoch`: pipeline fit time / epochs "
@@ -91,7 +94,8 @@ def main() -> None:
     parser.add_argument("--variant", action="append", default=None,
                         help="name=key=value,... recipe overrides (repeatable)")
     parser.add_argument("--folds", type=int, nargs="*", default=None,
-                        help="outer folds to run (default: all five)")
+                        help="folds to run (outer: default all five; inner: the "
+                             "GroupKFold(4) splits of fold 0's training actors, default 0)")
     args = parser.parse_args()
 
     import skser
@@ -105,15 +109,16 @@ def main() -> None:
     mode_name = "inner" if args.inner else "outer"
     if args.inner:
         train0 = outer[0][0]
-        inner_train, inner_val = next(GroupKFold(4).split(train0, y[train0], groups[train0]))
-        splits = [(0, train0[inner_train], train0[inner_val])]
+        inner = GroupKFold(4).split(train0, y[train0], groups[train0])
+        splits = [(i, train0[tr], train0[val]) for i, (tr, val) in enumerate(inner)
+                  if i in (args.folds if args.folds is not None else [0])]
     else:
         splits = [(i, tr, te) for i, (tr, te) in enumerate(outer)
                   if args.folds is None or i in args.folds]
 
     rows = load_rows()
-    for variant in args.variant or ["base="]:
-        vname, overrides = parse_variant(variant)
+    variants = [parse_variant(v) for v in args.variant or ["base="]]  # bad specs fail first
+    for vname, overrides in variants:
         for fold, train, test in splits:
             pipe = enable_feature_cache(make_ser_pipeline(RECIPE, random_state=0, **overrides),
                                         "deep")
