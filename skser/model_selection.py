@@ -548,7 +548,7 @@ def _fit_and_predict(estimator, X, y, groups, train, tests, modes, routing):
     started = time.perf_counter()
     estimator.fit(_safe_indexing(X, train), y[train], **fit_params)
     fit_time = time.perf_counter() - started
-    out = []
+    out, done = [], {}
     for (test, enroll), mode in zip(tests, modes, strict=True):
         if mode == "enroll":
             enroll_speakers(estimator, _safe_indexing(X, enroll), groups[enroll])
@@ -558,6 +558,13 @@ def _fit_and_predict(estimator, X, y, groups, train, tests, modes, routing):
             routed = mode != "none" and routing.get(method)
             return {"groups": groups[test]} if routed else {}
 
+        # Modes that hand the model the same clips and no speaker ids (every mode
+        # of a model without a speaker step) give the same predictions: compute once.
+        routed = bool(params_for("predict") or params_for("predict_proba"))
+        reusable = test.tobytes() if mode != "enroll" and not routed else None
+        if reusable in done:
+            out.append(done[reusable])
+            continue
         X_test = _safe_indexing(X, test)
         started = time.perf_counter()
         y_pred = np.asarray(estimator.predict(X_test, **params_for("predict")))
@@ -568,6 +575,8 @@ def _fit_and_predict(estimator, X, y, groups, train, tests, modes, routing):
             proba = np.asarray(proba, dtype=float)
             classes = np.asarray(estimator.classes_)
         out.append((y_pred, proba, classes, predict_time))
+        if reusable is not None:
+            done[reusable] = out[-1]
     return out, fit_time
 
 

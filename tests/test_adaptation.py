@@ -108,6 +108,30 @@ def test_one_fit_for_several_protocols_gives_the_single_protocol_numbers():
         evaluate(old_design(), X, y, groups=g, cv=CV, adaptation=["none", "none"])
 
 
+def test_protocols_that_cannot_differ_predict_once():
+    # Without a speaker step, "speaker" and "none" hand the model the same clips and
+    # no speaker ids: one prediction serves both (the fused recipe predicts slowly).
+    X, y, g = speaker_features()
+    calls = []
+
+    class Spy(LogisticRegression):  # a model without any speaker step
+        def fit(self, X, y):
+            calls.append(self)
+            self.n_predict_ = 0
+            return super().fit(X, y)
+
+        def predict(self, X):
+            self.n_predict_ += 1
+            return super().predict(X)
+
+    reports = evaluate(Spy(max_iter=500), X, y, groups=g, cv=CV, adaptation=["speaker", "none"])
+    assert [model.n_predict_ for model in calls] == [1] * CV.get_n_splits()
+    np.testing.assert_array_equal(reports["speaker"].y_pred, reports["none"].y_pred)
+    # With a speaker step the protocols differ, and each is predicted.
+    both = evaluate(old_design(), X, y, groups=g, cv=CV, adaptation=["speaker", "none"])
+    assert (both["speaker"].y_pred != both["none"].y_pred).any()
+
+
 def test_none_protocol_passes_no_speaker_ids_to_prediction():
     X, y, g = speaker_features()
     with pytest.warns(UserWarning, match="adaptation='none'"):
