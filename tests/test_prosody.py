@@ -153,6 +153,30 @@ def test_f0_is_librosa_yin():
     assert np.median(aperiodicity) < 0.3 and np.median(periodicity) > 0.8
 
 
+def test_yin_skips_pauses_and_blocks_without_changing_the_features(monkeypatch):
+    # YIN runs only on active frames (in blocks of BLOCK_FRAMES): the features must be
+    # exactly those of YIN on every frame at once.
+    from skser.features import _prosody
+
+    rng = np.random.default_rng(2)
+    pause = 1e-4 * rng.standard_normal(SR // 2).astype(np.float32)
+    clip = np.concatenate([pause, harmonic(150, 0.6), pause, harmonic(220, 0.4), pause])
+    skipping = ProsodyTransformer().fit_transform([clip])
+
+    calls = []
+
+    def every_frame(frames, mask, spec):
+        calls.append(int(mask.sum()))
+        return yin_track(frames, spec)
+
+    monkeypatch.setattr(_prosody, "_yin_where", every_frame)
+    np.testing.assert_array_equal(ProsodyTransformer().fit_transform([clip]), skipping)
+    assert 0 < calls[-1] < 0.6 * len(clip) / 160  # the pauses were not active
+    monkeypatch.undo()
+    monkeypatch.setattr(_prosody, "BLOCK_FRAMES", 7)
+    np.testing.assert_array_equal(ProsodyTransformer().fit_transform([clip]), skipping)
+
+
 def test_n_jobs_paths_and_memory_give_identical_results(tmp_path):
     rng = np.random.default_rng(0)
     clips = [harmonic(120 + 30 * i, 0.5) + 0.01 * rng.standard_normal(8000) for i in range(4)]

@@ -283,6 +283,25 @@ def _zero_crossing_rate(wave: np.ndarray, spec: _ProsodySpec, n_frames: int) -> 
     return (counts[ends] - counts[starts]) / float(length)
 
 
+def _yin_where(frames: np.ndarray, mask: np.ndarray, spec: _ProsodySpec):
+    """:func:`yin_track` of the frames where ``mask`` is True; placeholders elsewhere.
+
+    Only active frames can be voiced, and F0, aperiodicity and periodicity are
+    used on voiced frames only, so the pauses (about half of an acted clip)
+    are skipped. Placeholders are finite and unvoiced: F0 1 Hz, aperiodicity
+    1, periodicity 0. Frames go through YIN in blocks, as its FFT buffers are
+    ~4x the frames (a long recording at once would need many times its size).
+    """
+    rows = np.flatnonzero(mask)
+    f0 = np.ones(len(frames), dtype=np.float64)
+    aperiodicity = np.ones(len(frames), dtype=np.float32)
+    periodicity = np.zeros(len(frames), dtype=np.float32)
+    for i in range(0, len(rows), BLOCK_FRAMES):
+        block = rows[i : i + BLOCK_FRAMES]
+        f0[block], aperiodicity[block], periodicity[block] = yin_track(frames[block], spec)
+    return f0, aperiodicity, periodicity
+
+
 def _prosody_clip(wave: np.ndarray, spec: _ProsodySpec) -> np.ndarray:
     """Pooled descriptors and clip scalars of one clip, float32 (n_features,)."""
     from scipy.signal import find_peaks
@@ -296,18 +315,8 @@ def _prosody_clip(wave: np.ndarray, spec: _ProsodySpec) -> np.ndarray:
     window = spec.stft.window_values
     mean_square = (power @ spec.bands["parseval"]) / (length * float(window @ window))
     loudness = 10.0 * np.log10(np.maximum(mean_square.astype(np.float64), POWER_AMIN))
-    # YIN in blocks of frames: its FFT buffers are ~4x the frames, so a long
-    # recording analysed at once would need many times its own size in memory.
-    f0, aperiodicity, periodicity = (
-        np.concatenate(parts)
-        for parts in zip(
-            *(
-                yin_track(frames[i : i + BLOCK_FRAMES], spec)
-                for i in range(0, len(frames), BLOCK_FRAMES)
-            ),
-            strict=True,
-        )
-    )
+    active = (loudness >= loudness.max() - ACTIVE_RANGE_DB) & (loudness > SILENCE_DB)
+    f0, aperiodicity, periodicity = _yin_where(frames, active, spec)
     zcr = _zero_crossing_rate(wave, spec, n_frames)
 
     duration = wave.size / sr
@@ -316,10 +325,9 @@ def _prosody_clip(wave: np.ndarray, spec: _ProsodySpec) -> np.ndarray:
         first, last = kept[0], kept[-1] + 1
         power, loudness, f0 = power[first:last], loudness[first:last], f0[first:last]
         aperiodicity, periodicity = aperiodicity[first:last], periodicity[first:last]
-        zcr = zcr[first:last]
+        zcr, active = zcr[first:last], active[first:last]  # the loudest frame stays: same max
         duration = min(wave.size, (last - first) * hop) / sr
 
-    active = (loudness >= loudness.max() - ACTIVE_RANGE_DB) & (loudness > SILENCE_DB)
     voiced = active & (aperiodicity < VOICING_THRESHOLD)
     if wave.size < length:  # not even one full frame: no reliable period
         voiced[:] = False
