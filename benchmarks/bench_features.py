@@ -1,7 +1,8 @@
 """Throughput of the skser feature transformers against a plain per-file librosa loop.
 
 For each feature (mel spectrogram, FSER mel image, YAMNet-style mel segments,
-MFCC statistics, GTCC statistics, and YAMNet embeddings when
+MFCC statistics, GTCC statistics, prosody (plain: ``librosa.yin`` and
+``librosa.feature`` spectral descriptors), and YAMNet embeddings when
 ``skser.features.EmbeddingTransformer`` is available) this times
 ``transformer.fit_transform(paths)`` with ``--n-jobs`` workers, reading the
 files inside the workers, and a plain single-process loop
@@ -185,31 +186,43 @@ def plain_yamnet(files, weights):
     return [model.clip(librosa.load(f, sr=SR)[0]) for f in files]
 
 
+def plain_prosody_clip(y: np.ndarray) -> np.ndarray:
+    """``librosa.yin`` on every frame and ``librosa.feature`` spectral descriptors, pooled."""
+    import librosa
+
+    f0 = librosa.yin(y, fmin=65.0, fmax=600.0, sr=SR, frame_length=512, hop_length=160)
+    S = np.abs(librosa.stft(y, n_fft=512, hop_length=160)) ** 2
+    lld = np.vstack([
+        librosa.power_to_db(S.sum(axis=0, keepdims=True)),
+        librosa.feature.spectral_centroid(S=np.sqrt(S), sr=SR),
+        librosa.feature.spectral_bandwidth(S=np.sqrt(S), sr=SR),
+        librosa.feature.spectral_rolloff(S=np.sqrt(S), sr=SR),
+        librosa.feature.spectral_flatness(S=S),
+        librosa.feature.spectral_contrast(S=np.sqrt(S), sr=SR, fmin=200.0),
+        librosa.feature.zero_crossing_rate(y, frame_length=512, hop_length=160),
+    ])  # fmt: skip
+    return np.concatenate([np.percentile(f0, (10, 50, 90)), lld.mean(1), lld.std(1)])
+
+
+def plain_prosody(files):
+    import librosa
+
+    return [plain_prosody_clip(librosa.load(f, sr=SR)[0]) for f in files]
+
+
 def plain_union(files, weights):
-    """Decode once per file; librosa prosody-like and MFCC statistics; the TFLite loop."""
+    """Decode once per file; the plain prosody loop, MFCC statistics and the TFLite loop."""
     import librosa
 
     model = PlainYAMNet(weights)
     out = []
     for f in files:
         y, _ = librosa.load(f, sr=SR)
-        f0 = librosa.yin(y, fmin=65.0, fmax=600.0, sr=SR, frame_length=512, hop_length=160)
-        S = np.abs(librosa.stft(y, n_fft=512, hop_length=160)) ** 2
-        lld = np.vstack([
-            librosa.power_to_db(S.sum(axis=0, keepdims=True)),
-            librosa.feature.spectral_centroid(S=np.sqrt(S), sr=SR),
-            librosa.feature.spectral_bandwidth(S=np.sqrt(S), sr=SR),
-            librosa.feature.spectral_rolloff(S=np.sqrt(S), sr=SR),
-            librosa.feature.spectral_flatness(S=S),
-            librosa.feature.spectral_contrast(S=np.sqrt(S), sr=SR, fmin=200.0),
-            librosa.feature.zero_crossing_rate(y, frame_length=512, hop_length=160),
-        ])  # fmt: skip
         m = librosa.feature.mfcc(
             y=y, sr=SR, n_mfcc=40, n_fft=512, hop_length=160, win_length=400, n_mels=40
         )
         mfcc = np.vstack([m, librosa.feature.delta(m), librosa.feature.delta(m, order=2)])
-        pooled = [np.percentile(f0, (10, 50, 90)), lld.mean(1), lld.std(1), mfcc.mean(1), mfcc.std(1)]
-        out.append(np.concatenate([*pooled, model.clip(y)]))
+        out.append(np.concatenate([plain_prosody_clip(y), mfcc.mean(1), mfcc.std(1), model.clip(y)]))
     return out
 
 
@@ -233,7 +246,12 @@ def plain_time(func, files, repeat: int) -> tuple[float, str]:
 
 
 def cases(n_jobs: int):
-    from skser.features import GTCCTransformer, MelSpectrogramTransformer, MFCCTransformer
+    from skser.features import (
+        GTCCTransformer,
+        MelSpectrogramTransformer,
+        MFCCTransformer,
+        ProsodyTransformer,
+    )
 
     yield "mel_spectrogram", MelSpectrogramTransformer(n_jobs=n_jobs), plain_mel
     yield "mel_image", MelSpectrogramTransformer(output="image", n_jobs=n_jobs), plain_image
@@ -244,6 +262,7 @@ def cases(n_jobs: int):
     )
     yield "mfcc_stats", MFCCTransformer(output="stats", n_jobs=n_jobs), plain_mfcc
     yield "gtcc_stats", GTCCTransformer(output="stats", n_jobs=n_jobs), plain_gtcc
+    yield "prosody", ProsodyTransformer(n_jobs=n_jobs), plain_prosody
 
 
 def yamnet_cases(n_jobs: int, weights: Path):
