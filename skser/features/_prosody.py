@@ -5,8 +5,9 @@ Per clip, on one frame grid (``frame_length`` samples centred every
 
 * one power STFT (Hann, ``n_fft = frame_length``) from which loudness and
   every spectral descriptor are derived;
-* one YIN pass (the algorithm of ``librosa.yin``, reproduced here so that
-  the same pass also yields the aperiodicity used for voicing and HNR);
+* one YIN pass over the active (non-pause) frames, the only ones that can
+  be voiced (the algorithm of ``librosa.yin``, reproduced here so that the
+  same pass also yields the aperiodicity used for voicing and HNR);
 * the zero-crossing rate from the same frames.
 
 Frame-level descriptors are pooled with :func:`pool_sequence` (the statistics
@@ -399,7 +400,7 @@ class ProsodyTransformer(ClipFeatureTransformer):
     share one grid: ``frame_length`` samples centred every ``hop_length``
     samples (zero padding at the edges). One power STFT (Hann window,
     ``n_fft = frame_length``) gives loudness and every spectral descriptor;
-    one YIN pass gives F0 and aperiodicity.
+    one YIN pass over the active frames gives F0 and aperiodicity.
 
     **Frames.** *Active* frames have a loudness within 35 dB of the clip's
     loudest frame and above -80 dBFS. *Voiced* frames are active frames whose
