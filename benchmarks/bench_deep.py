@@ -27,8 +27,8 @@ from __future__ import annotations
 
 import argparse
 import ast
-import re
 import json
+import re
 import time
 
 import numpy as np
@@ -60,9 +60,10 @@ def render(rows: list[dict]) -> str:
              for r in rows]
     text = [f"# {RECIPE} on RAVDESS-8\n",
             "Speaker-independent. `inner`: design choice on the training actors of outer "
-            "fold 0 only (GroupKFold(4) splits of them; `fold` = inner split); `outer`: GroupKFold(5) by actor, "
-            "test actors never seen in training. 2 CPU cores, usually shared with another "
-            "benchmark process, so times are upper bounds. `fit s`: wall time of "
+            "fold 0 only (GroupKFold(4) splits of them; `fold` = inner split); `outer`: "
+            "GroupKFold(5) by actor, test actors never seen in training. 2 CPU cores, "
+            "usually shared with another benchmark process, so times are upper bounds. "
+            "`fit s`: wall time of "
             "the fold (features, fit, predict); `s/epoch`: pipeline fit time / epochs "
             "(feature extraction included on the first fold, cached after).\n",
             markdown_table(["mode", "variant", "overrides", "fold", "n_train", "n_test", "UAR",

@@ -222,7 +222,8 @@ def plain_union(files, weights):
             y=y, sr=SR, n_mfcc=40, n_fft=512, hop_length=160, win_length=400, n_mels=40
         )
         mfcc = np.vstack([m, librosa.feature.delta(m), librosa.feature.delta(m, order=2)])
-        out.append(np.concatenate([plain_prosody_clip(y), mfcc.mean(1), mfcc.std(1), model.clip(y)]))
+        pooled = [plain_prosody_clip(y), mfcc.mean(1), mfcc.std(1), model.clip(y)]
+        out.append(np.concatenate(pooled))
     return out
 
 
