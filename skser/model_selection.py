@@ -560,7 +560,7 @@ def _fit_and_predict(estimator, X, y, groups, train, tests, modes, routing):
 
         # Modes that hand the model the same clips and no speaker ids (every mode
         # of a model without a speaker step) give the same predictions: compute once.
-        routed = bool(params_for("predict") or params_for("predict_proba"))
+        routed = mode != "none" and (routing.get("predict") or routing.get("predict_proba"))
         reusable = test.tobytes() if mode != "enroll" and not routed else None
         if reusable in done:
             out.append(done[reusable])

@@ -285,12 +285,12 @@ def _zero_crossing_rate(wave: np.ndarray, spec: _ProsodySpec, n_frames: int) -> 
 
 
 def _yin_where(frames: np.ndarray, mask: np.ndarray, spec: _ProsodySpec):
-    """:func:`yin_track` of the frames where ``mask`` is True; placeholders elsewhere.
+    """:func:`yin_track` of the frames where ``mask`` is True; unvoiced fill values elsewhere.
 
     Only active frames can be voiced, and F0, aperiodicity and periodicity are
     used on voiced frames only, so the pauses (about half of an acted clip)
-    are skipped. Placeholders are finite and unvoiced: F0 1 Hz, aperiodicity
-    1, periodicity 0. Frames go through YIN in blocks, as its FFT buffers are
+    are skipped. The fill values are finite and unvoiced: F0 1 Hz,
+    aperiodicity 1, periodicity 0. Frames go through YIN in blocks, as its FFT buffers are
     ~4x the frames (a long recording at once would need many times its size).
     """
     rows = np.flatnonzero(mask)
