@@ -251,9 +251,9 @@ def to_markdown(results: dict) -> str:
         rows = []
         ordered = sorted(res["recipes"].items(), key=lambda kv: -kv[1]["uar"])
         for name, r in ordered:
-            note = "" if r["epochs_max"] is None else f"≤{r['epochs_max']} epochs"
-            note += "".join(f", {k}={v}" for k, v in r.get("overrides", {}).items())
-            note += "".join(f", {text}" for text in r.get("notes", []))
+            budget = [] if r["epochs_max"] is None else [f"≤{r['epochs_max']} epochs"]
+            budget += [f"{k}={v}" for k, v in r.get("overrides", {}).items()]
+            note = ", ".join(budget + list(r.get("notes", [])))
             rows.append([
                 f"**{name}**" if name == "recommended" else name,
                 format_uar(r),

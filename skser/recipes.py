@@ -461,10 +461,11 @@ def _recommended_deep(*, sr, random_state, n_jobs, yamnet_weights):
     4 s (201 frames) -> :class:`~skser.models.AttentionCNN`:
     standardization with training-set statistics and SpecAugment in the
     graph, random 3 s training crops (whole clip at predict time), label
-    smoothing, AdamW with warm-up and cosine decay, 45 epochs. Works clip by
+    smoothing, AdamW with warm-up and cosine decay, 60 epochs. Works clip by
     clip without speaker ids. RAVDESS 8 emotions, 5-fold GroupKFold by
-    actor: UAR 0.606 +- 0.043, about 6-10 min per fold on 2 CPU cores
-    (``benchmarks/results/deep.md``; settings chosen on training actors).
+    actor: UAR 0.621 +- 0.033 (0.606 +- 0.043 with the earlier 45 epochs),
+    about 8-9 min per fold on 2 CPU cores (``benchmarks/results/deep.md``;
+    settings chosen on training actors).
     A 40 ms hop would train twice as fast but scored 0.566 against 0.611 on
     three inner folds of the training actors, so the 20 ms hop stays.
     """

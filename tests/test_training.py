@@ -72,9 +72,9 @@ def test_subclass_without_init_gets_its_own_defaults():
     class Longer(AttentionCNN):
         _training_defaults = dict(epochs=7)
 
-    assert Longer().epochs == 7 and AttentionCNN().epochs == 45
+    assert Longer().epochs == 7 and AttentionCNN().epochs == 60
     assert inspect.signature(Longer).parameters["epochs"].default == 7
-    assert inspect.signature(AttentionCNN).parameters["epochs"].default == 45
+    assert inspect.signature(AttentionCNN).parameters["epochs"].default == 60
     assert Longer().filters == AttentionCNN().filters
 
 
