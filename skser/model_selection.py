@@ -565,19 +565,72 @@ def _fit_and_predict(estimator, X, y, groups, train, tests, modes, routing):
         if reusable in done:
             out.append(done[reusable])
             continue
-        X_test = _safe_indexing(X, test)
-        started = time.perf_counter()
-        y_pred = np.asarray(estimator.predict(X_test, **params_for("predict")))
-        predict_time = time.perf_counter() - started
-        proba, classes = None, None
-        if hasattr(estimator, "predict_proba"):
-            proba = estimator.predict_proba(X_test, **params_for("predict_proba"))
-            proba = np.asarray(proba, dtype=float)
-            classes = np.asarray(estimator.classes_)
+        y_pred, proba, predict_time = _labels_and_probabilities(
+            estimator, _safe_indexing(X, test), params_for("predict"), params_for("predict_proba")
+        )
+        classes = None if proba is None else np.asarray(estimator.classes_)
         out.append((y_pred, proba, classes, predict_time))
         if reusable is not None:
             done[reusable] = out[-1]
     return out, fit_time
+
+
+def _labels_and_probabilities(estimator, X, predict_params, proba_params):
+    """``estimator.predict(X)`` and ``predict_proba(X)`` (None without one), features made once.
+
+    Returns ``(labels, probabilities, seconds)``, ``seconds`` being what
+    ``predict`` alone costs. Only shortcuts that give exactly what the two calls
+    would: a :class:`~sklearn.pipeline.Pipeline` transforms ``X`` once and asks
+    its final step for both (each of ``Pipeline.predict`` and ``predict_proba``
+    would run every transform again: for ``recommended``, all its audio
+    features); a :class:`~skser.LateFusionClassifier` predicts the argmax of
+    its probabilities by definition. Otherwise the two calls are made.
+    """
+    from sklearn.pipeline import Pipeline
+    from sklearn.utils.metadata_routing import _routing_enabled, process_routing
+
+    from skser.fusion import LateFusionClassifier
+
+    started = time.perf_counter()
+    if not hasattr(estimator, "predict_proba"):
+        labels = np.asarray(estimator.predict(X, **predict_params))
+        return labels, None, time.perf_counter() - started
+    same_params = predict_params.keys() == proba_params.keys()
+    if isinstance(estimator, LateFusionClassifier) and same_params:
+        proba = np.asarray(estimator.predict_proba(X, **proba_params), dtype=float)
+        labels = estimator.classes_[np.argmax(proba, axis=1)]
+        return labels, proba, time.perf_counter() - started
+    if isinstance(estimator, Pipeline):
+        # What Pipeline.predict / predict_proba do, sharing the transforms when
+        # both routes give every transform the same metadata.
+        routing = _routing_enabled()
+        if routing:
+            routed = {"predict": process_routing(estimator, "predict", **predict_params),
+                      "predict_proba": process_routing(estimator, "predict_proba",
+                                                       **proba_params)}  # fmt: skip
+        transforms = [(name, step) for name, step in estimator.steps[:-1]
+                      if step is not None and step != "passthrough"]
+        predict_steps, proba_steps = (
+            [routed[method][name].transform if routing else {} for name, _ in transforms]
+            for method in ("predict", "predict_proba")
+        )
+        if all(a.keys() == b.keys() for a, b in zip(predict_steps, proba_steps, strict=True)):
+            Xt = X
+            for (_, step), params in zip(transforms, predict_steps, strict=True):
+                Xt = step.transform(Xt, **params)
+            transform_time = time.perf_counter() - started
+            final_name, final = estimator.steps[-1]
+            if routing:  # without routing, Pipeline gives the final step the parameters
+                predict_params = routed["predict"][final_name].predict
+                proba_params = routed["predict_proba"][final_name].predict_proba
+            labels, proba, final_time = _labels_and_probabilities(
+                final, Xt, predict_params, proba_params
+            )
+            return labels, proba, transform_time + final_time
+    labels = np.asarray(estimator.predict(X, **predict_params))
+    predict_time = time.perf_counter() - started
+    proba = np.asarray(estimator.predict_proba(X, **proba_params), dtype=float)
+    return labels, proba, predict_time
 
 
 def can_enroll_speakers(estimator) -> bool:

@@ -132,6 +132,43 @@ def test_protocols_that_cannot_differ_predict_once():
     assert (both["speaker"].y_pred != both["none"].y_pred).any()
 
 
+TRANSFORMED: list = []
+
+
+class TransformSpy(StandardScaler):
+    """Records how many rows each ``transform`` gets (module level: clone keeps the class)."""
+
+    def transform(self, X, copy=None):
+        TRANSFORMED.append(len(X))
+        return super().transform(X, copy=copy)
+
+
+def test_labels_and_probabilities_share_one_pass_through_the_transforms():
+    # predict and predict_proba of a Pipeline would each run every transform (for
+    # `recommended`, every audio feature); evaluate runs them once per protocol,
+    # with exactly the results of the two calls, speaker ids routed or not.
+    X, y, g = speaker_features()
+    pipe = make_pipeline(SpeakerStandardScaler(), TransformSpy(), LogisticRegression(max_iter=500))
+    TRANSFORMED.clear()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # the speaker step warns under "none"
+        reports = evaluate(pipe, X, y, groups=g, cv=CV, adaptation=["speaker", "none"])
+    folds = list(CV.split(X, y, g))
+    # Per fold: the training clips once (fit), the test clips once per protocol.
+    assert TRANSFORMED == [n for train, test in folds
+                           for n in (len(train), len(test), len(test))]  # fmt: skip
+    for train, test in folds:
+        with sklearn.config_context(enable_metadata_routing=True):
+            fitted = clone(pipe).fit(X[train], y[train], groups=g[train])
+            for mode, params in (("speaker", {"groups": g[test]}), ("none", {})):
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", UserWarning)
+                    labels = fitted.predict(X[test], **params)
+                    proba = fitted.predict_proba(X[test], **params)
+                np.testing.assert_array_equal(reports[mode].y_pred[test], labels)
+                np.testing.assert_allclose(reports[mode].y_proba[test], proba)
+
+
 def test_none_protocol_passes_no_speaker_ids_to_prediction():
     X, y, g = speaker_features()
     with pytest.warns(UserWarning, match="adaptation='none'"):
