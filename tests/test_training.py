@@ -62,6 +62,37 @@ def test_training_parameters_written_once(cls):
         cls(epoch=3)
 
 
+@pytest.mark.parametrize("cls", ARCHITECTURES)
+def test_modern_training_applies_to_every_architecture(cls):
+    # The seed papers' networks can be retrained the modern way with one call.
+    params = cls.modern_training()
+    model = cls(**params)
+    model._check_params()  # a valid combination for this class (no reduce-on-plateau + cosine)
+    assert model.lr_schedule == "cosine" and model.optimizer == "adamw"
+    assert not model.early_stopping and model.validation_split == 0.0
+    # Untouched: what depends on the data.
+    assert model.epochs == cls.training_defaults()["epochs"]
+    assert model.crop_frames == cls.training_defaults()["crop_frames"]
+
+
+def test_attention_cnn_defaults_are_the_modern_recipe():
+    assert _base.MODERN_TRAINING.items() <= AttentionCNN.training_defaults().items()
+
+
+def test_seed_network_trains_with_the_modern_recipe():
+    rng = np.random.default_rng(0)
+    y = np.repeat(["anger", "sadness"], 12)
+    X = rng.normal(size=(len(y), 40, 13)).astype(np.float32)
+    X[y == "anger", :, :4] += 1.5
+    model = MFCCConv1D(**MFCCConv1D.modern_training(), epochs=2, random_state=0)
+    proba = model.fit(X, y).predict_proba(X)
+    assert proba.shape == (24, 2) and np.allclose(proba.sum(axis=1), 1.0, atol=1e-5)
+    # The paper's CNN-1D takes per-clip vectors: no SpecAugment there.
+    vectors = SpectrogramCNN1D(**SpectrogramCNN1D.modern_training(), filters=(4, 4, 4, 4),
+                               dense_units=8, epochs=1, random_state=0)
+    assert vectors.fit(X[:, :, 0], y).predict(X[:2, :, 0]).shape == (2,)
+
+
 def test_architecture_defaults_stay_per_class():
     assert FSERCNN().optimizer == "sgd" and FSERCNN().epochs == 150
     assert MFCCConv1D().reduce_lr_patience == 3 and MFCCLSTM().reduce_lr_patience is None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from keras import layers
 
-from skser.models._base import SERKerasClassifier
+from skser.models._base import MODERN_TRAINING, SERKerasClassifier
 from skser.models._layers import AttentionPooling
 
 
@@ -72,10 +72,8 @@ class AttentionCNN(SERKerasClassifier):
     _freq_axis, _time_axis = 1, 2
     _input_description = "(n_clips, n_mels, n_frames)"
     _training_defaults = dict(
-        epochs=60, batch_size=32, optimizer="adamw", learning_rate=3e-3, weight_decay=0.05,
-        lr_schedule="cosine", warmup_epochs=2, label_smoothing=0.1, mixup_alpha=0.0,
-        crop_frames=150, freq_masks=2, freq_mask_width=8, time_masks=2, time_mask_width=15,
-        utterance_normalization=False, early_stopping=False, validation_split=0.0,
+        MODERN_TRAINING, epochs=60, batch_size=32, mixup_alpha=0.0, crop_frames=150,
+        utterance_normalization=False,
     )
 
     def __init__(self, *, filters=(16, 32, 64, 128), dropout=0.3, attention_units=64,

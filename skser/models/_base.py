@@ -45,6 +45,19 @@ from skser.models._layers import SpecAugment, UtteranceNormalization
 
 logger = logging.getLogger("skser")
 
+#: The modern training recipe, chosen for :class:`~skser.models.AttentionCNN`
+#: on RAVDESS-8 training actors (``benchmarks/results/deep.md``): AdamW with
+#: weight decay, linear warm-up then cosine decay, label smoothing,
+#: SpecAugment, every epoch trained (no early stopping, so no training clips
+#: held out). ``SERKerasClassifier.modern_training()`` gives it per class.
+MODERN_TRAINING: dict[str, Any] = {
+    "optimizer": "adamw", "learning_rate": 3e-3, "weight_decay": 0.05,
+    "lr_schedule": "cosine", "warmup_epochs": 2, "reduce_lr_patience": None,
+    "label_smoothing": 0.1,
+    "freq_masks": 2, "freq_mask_width": 8, "time_masks": 2, "time_mask_width": 15,
+    "early_stopping": False, "validation_split": 0.0,
+}  # fmt: skip
+
 #: Name of the adapted ``keras.layers.Normalization`` layer inside every model.
 NORMALIZATION_LAYER = "input_normalization"
 
@@ -399,6 +412,29 @@ class SERKerasClassifier(KerasClassifier):
         for klass in reversed(cls.__mro__):
             defaults.update(vars(klass).get("_training_defaults", {}))
         return defaults
+
+    @classmethod
+    def modern_training(cls) -> dict[str, Any]:
+        """:data:`MODERN_TRAINING` as parameters of this class.
+
+        Without SpecAugment for a class whose input may lack a time or a
+        frequency axis (``SpectrogramCNN1D`` on per-clip feature vectors).
+
+        Retrains any architecture the modern way, keeping its network:
+        ``model.set_params(**type(model).modern_training())``. Epochs, batch
+        size and crops stay the class's own (they depend on the data).
+
+        Examples
+        --------
+        >>> from skser.models import MFCCConv1D
+        >>> MFCCConv1D(**MFCCConv1D.modern_training()).lr_schedule
+        'cosine'
+        """
+        params = dict(MODERN_TRAINING)
+        axes = (cls._freq_axis, cls._time_axis)
+        if None in axes or min(cls._input_ndims) <= max(axes):  # inputs without both axes
+            params.update(freq_masks=0, time_masks=0)
+        return params
 
     def __init_subclass__(cls, **kwargs):
         # Give every architecture the full, explicit signature (network +
