@@ -417,12 +417,11 @@ class SERKerasClassifier(KerasClassifier):
     def modern_training(cls) -> dict[str, Any]:
         """:data:`MODERN_TRAINING` as parameters of this class.
 
-        Without SpecAugment for a class whose input may lack a time or a
-        frequency axis (``SpectrogramCNN1D`` on per-clip feature vectors).
-
         Retrains any architecture the modern way, keeping its network:
         ``model.set_params(**type(model).modern_training())``. Epochs, batch
-        size and crops stay the class's own (they depend on the data).
+        size and crops stay the class's own (they depend on the data). No
+        SpecAugment for a class whose input may lack a time or a frequency
+        axis (``SpectrogramCNN1D`` on per-clip feature vectors).
 
         Examples
         --------
