@@ -14,6 +14,9 @@ its file; p50 and p95 over the calls.
 CLI: ``skser predict model.joblib one.wav`` in a fresh process (start-up,
 imports, model load, decode, features, prediction, CSV out), for a saved
 ``svm-mfcc`` (and ``recommended-classical``) model; best and median of ``--cli-runs``.
+For ``svm-mfcc`` also one ``skser predict`` over ``--memory-files`` files
+(default 100 and 1,000): wall time and the process's peak RSS, which must
+not grow with the number of files (they are streamed in batches).
 Beside it, the floor no command can go under: a fresh ``python -c`` that
 only loads the same model file with joblib (Python start-up and the imports
 unpickling needs: scikit-learn, NumPy, SciPy, and for a Keras model
@@ -83,9 +86,7 @@ def _latencies(pipe, paths: list[str]) -> list[float]:
 def _cli_times(model: Path, clip: str, runs: int) -> tuple[list[float], list[float]]:
     """Wall times of ``skser predict`` and of a process that only loads the model, alternated."""
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    exe = Path(sys.executable).with_name("skser")
-    cmd = [str(exe), "predict", str(model), clip] if exe.exists() else [
-        sys.executable, "-m", "skser.cli", "predict", str(model), clip]  # fmt: skip
+    cmd = [*_cli_command(model), clip]
     floor_cmd = [sys.executable, "-c", f"import joblib; joblib.load({str(model)!r})"]
     times, floor = [], []
     for _ in range(runs):
@@ -94,6 +95,27 @@ def _cli_times(model: Path, clip: str, runs: int) -> tuple[list[float], list[flo
             subprocess.run(command, check=True, capture_output=True, env=env)
             out.append(time.perf_counter() - start)
     return times, floor
+
+
+def _cli_memory(model: Path, files: list[str]) -> dict:
+    """Wall time and peak RSS of one ``skser predict`` over ``files`` (a fresh process)."""
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    start = time.perf_counter()
+    proc = subprocess.Popen([*_cli_command(model), *files], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, env=env)  # fmt: skip
+    _, status, usage = os.wait4(proc.pid, 0)  # the rusage of this child alone
+    wall = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError(f"skser predict failed: {proc.stderr.read().decode()[-2000:]}")
+    proc.stderr.close()
+    return {"files": len(files), "wall_s": round(wall, 2),
+            "peak_rss_mb": round(usage.ru_maxrss / 1024, 1)}  # Linux: ru_maxrss in KiB
+
+
+def _cli_command(model: Path) -> list[str]:
+    exe = Path(sys.executable).with_name("skser")
+    return [str(exe), "predict", str(model)] if exe.exists() else [
+        sys.executable, "-m", "skser.cli", "predict", str(model)]  # fmt: skip
 
 
 def _measured() -> dict:
@@ -127,6 +149,59 @@ def _target(name: str) -> float:
     return TARGET_MS_YAMNET_CRNN if name == "crnn-yamnet-lstm" else TARGET_MS
 
 
+def render(p: dict) -> str:
+    """The Markdown of a result payload (rows and CLI runs)."""
+    rows, cli = p["recipes"], p["cli"]
+    lines = [
+        "# Single-clip latency and CLI start-up",
+        "",
+        f"Warm process, file to label, one clip per call, {p['timed_clips']} RAVDESS clips "
+        f"(mean {p['mean_clip_s']} s); models fitted on {p['train_clips']} clips "
+        f"({p['epochs']} epoch(s) for deep recipes): latency, not accuracy, is measured. "
+        "Shared 2-core machine (other jobs running): each row says when it was measured "
+        "and the load average (1 min) then; timings on a busy machine are upper bounds.",
+        "",
+        markdown_table(
+            ["recipe", "p50 (ms)", "p95 (ms)", "min (ms)", "target p50 (ms)", "met",
+             "fit (s)", "measured (commit, load)"],
+            [[n, r["p50_ms"], r["p95_ms"], r["min_ms"], r["target_ms"],
+              "yes" if r["p50_ms"] <= r["target_ms"] else "no", r["fit_s"], _when(r)]
+             for n, r in rows.items()],
+        ),  # fmt: skip
+    ]
+    if cli:
+        lines += [
+            "`skser predict model.joblib one.wav`, fresh process, wall time including "
+            f"start-up (target {TARGET_CLI_S} s for a classical model):",
+            "",
+            markdown_table(
+                ["model", "best (s)", "median (s)", "floor: load only, best (s)", "runs",
+                 "met", "measured (commit, load)"],
+                [[n, c["best_s"], c["median_s"], c.get("floor_best_s", "-"), c["runs"],
+                  "yes" if c["best_s"] <= TARGET_CLI_S else "no", _when(c)]
+                 for n, c in cli.items()],
+            ),  # fmt: skip
+            "",
+            "The floor is a fresh `python -c \"import joblib; joblib.load(model)\"`: Python "
+            "start-up and the imports unpickling the model needs (scikit-learn imports SciPy "
+            "and pandas itself), which no command can avoid.",
+        ]
+        memory = [(n, m) for n, c in cli.items() for m in c.get("memory", [])]
+        if memory:
+            lines += [
+                "",
+                "Peak memory of one `skser predict model.joblib FILE...` over many RAVDESS "
+                "files (fresh process; peak RSS of that process; files streamed in batches "
+                "of 32):",
+                "",
+                markdown_table(["model", "files", "wall (s)", "peak RSS (MB)",
+                                "measured (commit, load)"],
+                               [[n, m["files"], m["wall_s"], m["peak_rss_mb"], _when(m)]
+                                for n, m in memory]),  # fmt: skip
+            ]
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--train", type=int, default=48, help="training clips (small on purpose)")
@@ -134,6 +209,8 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=1, help="epochs of the deep recipes")
     parser.add_argument("--cli-runs", type=int, default=3)
     parser.add_argument("--recipes", nargs="+", default=None)
+    parser.add_argument("--memory-files", type=int, nargs="+", default=[100, 1000],
+                        help="file counts of the CLI peak-memory runs (svm-mfcc)")
     args = parser.parse_args()
     warnings.filterwarnings("ignore")  # no-groups and tiny-training-set warnings: speed only
 
@@ -156,7 +233,7 @@ def main() -> None:
             table_rows.clear()
             table_rows.update(sorted(kept.items(), key=lambda kv: order.index(kv[0])
                                      if kv[0] in order else len(order)))  # fmt: skip
-        write_results("latency", payload(), markdown())
+        write_results("latency", payload(), render(payload()))
 
     def payload():
         return {
@@ -169,43 +246,6 @@ def main() -> None:
             "wall_s": round(time.perf_counter() - started_all, 1),
         }  # fmt: skip
 
-    def markdown():
-        p = payload()
-        lines = [
-            "# Single-clip latency and CLI start-up",
-            "",
-            f"Warm process, file to label, one clip per call, {p['timed_clips']} RAVDESS clips "
-            f"(mean {p['mean_clip_s']} s); models fitted on {p['train_clips']} clips "
-            f"({p['epochs']} epoch(s) for deep recipes): latency, not accuracy, is measured. "
-            "Shared 2-core machine (other jobs running): each row says when it was measured "
-            "and the load average (1 min) then; timings on a busy machine are upper bounds.",
-            "",
-            markdown_table(
-                ["recipe", "p50 (ms)", "p95 (ms)", "min (ms)", "target p50 (ms)", "met",
-                 "fit (s)", "measured (commit, load)"],
-                [[n, r["p50_ms"], r["p95_ms"], r["min_ms"], r["target_ms"],
-                  "yes" if r["p50_ms"] <= r["target_ms"] else "no", r["fit_s"], _when(r)]
-                 for n, r in rows.items()],
-            ),  # fmt: skip
-        ]
-        if cli:
-            lines += [
-                "`skser predict model.joblib one.wav`, fresh process, wall time including "
-                f"start-up (target {TARGET_CLI_S} s for a classical model):",
-                "",
-                markdown_table(
-                    ["model", "best (s)", "median (s)", "floor: load only, best (s)", "runs",
-                     "met", "measured (commit, load)"],
-                    [[n, c["best_s"], c["median_s"], c.get("floor_best_s", "-"), c["runs"],
-                      "yes" if c["best_s"] <= TARGET_CLI_S else "no", _when(c)]
-                     for n, c in cli.items()],
-                ),  # fmt: skip
-                "",
-                "The floor is a fresh `python -c \"import joblib; joblib.load(model)\"`: Python "
-                "start-up and the imports unpickling the model needs (scikit-learn imports SciPy "
-                "and pandas itself), which no command can avoid.",
-            ]
-        return "\n".join(lines)
 
     for name in names:
         if table.loc[name, "needs_yamnet"] and not YAMNET.exists():
@@ -237,6 +277,11 @@ def main() -> None:
                          "floor_best_s": round(min(floor), 2),
                          "floor_median_s": round(statistics.median(floor), 2),
                          "measured": _measured()}  # fmt: skip
+            if name == "svm-mfcc":  # memory over many files: streamed in batches
+                cli[name]["memory"] = [
+                    {**_cli_memory(model, [str(p) for p in corpus.X[:n]]), "measured": _measured()}
+                    for n in args.memory_files
+                ]
             print(f"    CLI {cli[name]}", flush=True)
         save()
 
