@@ -719,12 +719,14 @@ def _recommended(*, sr, random_state, n_jobs, yamnet_weights):
     :data:`RECOMMENDED_DEEP_WEIGHT`). Speaker ids reach the classical member
     only (lab protocol); without them every clip is predicted alone by both
     (deployment, ``skser predict``). The two err differently, so the fusion
-    beats both: RAVDESS 8 emotions, 5-fold GroupKFold by actor, lab 0.669 /
-    deployment 0.613, against 0.634 / 0.543 for the classical recipe alone
-    and 0.606 for the network; EMOVO leave-one-speaker-out 0.391 / 0.349;
-    leave one corpus out over RAVDESS, EMOVO and TESS (6 shared emotions)
-    0.459 / 0.343 (classical 0.458 / 0.323) (``benchmarks/results/headline.md``,
-    ``deep.md``; the weight was chosen on training actors). Cost: the network's training
+    beats both: RAVDESS 8 emotions, 5-fold GroupKFold by actor, lab 0.675 /
+    deployment 0.619, against 0.634 / 0.543 for the classical recipe alone
+    and 0.621 for the network. Measured with the network's earlier 45
+    epochs: RAVDESS-8 0.669 / 0.613; EMOVO leave-one-speaker-out 0.391 /
+    0.349; leave one corpus out over RAVDESS, EMOVO and TESS (6 shared
+    emotions) 0.459 / 0.343 (classical 0.458 / 0.323)
+    (``benchmarks/results/headline.md``, ``deep.md``; the weight was chosen
+    on training actors). Cost: the network's training
     dominates (minutes per 1,000 clips on 2 CPU cores, seconds on a GPU);
     use ``"recommended-classical"`` when fitting must take seconds.
     Needs the YAMNet weights and 16 kHz.
