@@ -54,11 +54,10 @@ def headline_section() -> list[str]:
             if r["folds_run"] < n_folds:
                 continue  # listed below the table: not a result yet
             shown = f"**{name}**" if name == "recommended" else name
-            budget = ""
-            if r.get("epochs_max") is not None:
-                changed = "".join(f", {k}={v}" for k, v in r.get("overrides", {}).items())
-                changed += "".join(f", {text}" for text in r.get("notes", []))
-                budget = f" (≤{r['epochs_max']} epochs{changed})"
+            parts = [] if r.get("epochs_max") is None else [f"≤{r['epochs_max']} epochs"]
+            parts += [f"{k}={v}" for k, v in r.get("overrides", {}).items()]
+            parts += r.get("notes", [])
+            budget = f" ({', '.join(parts)})" if parts else ""
             lines.append(
                 f"| {shown}{budget} | {format_uar(r)} | {format_ci(r)} | {format_deployment(r)} | "
                 f"{r['accuracy']:.3f} | "
