@@ -152,7 +152,6 @@ def run_task(task: str, recipes: list[str], args, on_result) -> None:
             modern = type(pipe.named_steps["model"]).modern_training()
             overrides = {}
             pipe.set_params(**{f"model__{key}": value for key, value in modern.items()})
-            notes.append("modern training")
             row = f"{name} (modern training)"
         if deep:
             pipe.set_params(model__epochs=args.epochs, **overrides)
