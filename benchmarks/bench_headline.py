@@ -295,8 +295,7 @@ def main() -> None:
     require(YAMNET, "YAMNet weights")
     recipes = args.recipes or list(list_recipes()["name"])
     if args.training == "modern":
-        families = list_recipes().set_index("name")["family"]
-        recipes = [r for r in recipes if families[r] not in ("baseline", "fusion")]
+        recipes = [r for r in recipes if r not in _classical(recipes)]
     previous = RESULTS / "headline.json"
     results = json.loads(previous.read_text())["tasks"] if previous.exists() else {}
     started = time.perf_counter()
